@@ -1,0 +1,44 @@
+# Sluice: the two commands a newcomer needs are `make run` and `make test`.
+
+GO       ?= go
+PKGS     ?= ./...
+FUZZTIME ?= 60s
+BENCH    ?= .
+DATA_DIR ?= .sluice
+
+.PHONY: run test build lint bench fuzz statemachines clean
+
+## run: run the demo pipeline locally
+run:
+	$(GO) run ./cmd/sluice plan pipelines/demo.yaml
+
+## test: check formatting and vet, then run every test
+test: lint
+	$(GO) test -count=1 $(PKGS)
+
+## build: build the sluice binary into bin/
+build:
+	$(GO) build -o bin/sluice ./cmd/sluice
+
+## lint: gofmt check, go vet and staticcheck
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	if [ -n "$$unformatted" ]; then echo "not gofmt'ed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+## bench: run every benchmark once, with memory figures
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
+
+## fuzz: run each fuzz target for FUZZTIME
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+clean:
+	rm -rf bin $(DATA_DIR)
