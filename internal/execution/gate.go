@@ -1,0 +1,174 @@
+package execution
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/sluice-ci/sluice/internal/store"
+)
+
+// Arrival is an execution at a stage's entry gate, with the task token the
+// gate must answer.
+type Arrival struct {
+	ExecutionID    string
+	TaskToken      string
+	ExecutionStart time.Time
+}
+
+// Decision is a new stage control item and what changed: the executions that
+// enter the stage now and those replaced while waiting. The callbacks that
+// tell them are already in the item's outbox.
+type Decision struct {
+	Control    store.StageControl
+	Entered    []string
+	Superseded []string
+}
+
+var emptyOutput = json.RawMessage(`{}`)
+
+// Enter decides for an execution arriving at a stage: it enters when the
+// transition is open and (except in PARALLEL mode) the stage is free with
+// nobody waiting before it; otherwise it waits. In SUPERSEDED mode at most one
+// execution waits, the newest; an older waiter is superseded. In QUEUED mode
+// waiters queue in arrival order. Arriving again (a redelivered event) is
+// harmless: the holder is answered again, a waiter keeps its place.
+func Enter(c store.StageControl, mode string, a Arrival, now time.Time) Decision {
+	c = clone(c)
+	d := Decision{}
+	if c.Holder == a.ExecutionID {
+		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: a.TaskToken, Output: emptyOutput})
+		d.Control = c
+		return d
+	}
+	if i := waiterIndex(c, a.ExecutionID); i >= 0 {
+		c.Waiters[i].TaskToken = a.TaskToken
+		return promote(c, mode, now, d)
+	}
+	c.Waiters = append(c.Waiters, store.Waiter{
+		PipelineExecutionID: a.ExecutionID,
+		TaskToken:           a.TaskToken,
+		ExecutionStart:      a.ExecutionStart,
+		Since:               now,
+	})
+	return promote(c, mode, now, d)
+}
+
+// Leave takes an execution out of a stage: it releases the lock if it holds
+// it and stops waiting if it waits (a stopped or abandoned execution). The
+// next waiter, if the transition is open, enters.
+func Leave(c store.StageControl, mode string, executionID string, now time.Time) Decision {
+	c = clone(c)
+	if c.Holder == executionID {
+		c.Holder = ""
+		c.HolderSince = time.Time{}
+	}
+	if i := waiterIndex(c, executionID); i >= 0 {
+		c.Waiters = slices.Delete(c.Waiters, i, i+1)
+	}
+	return promote(c, mode, now, Decision{})
+}
+
+// DisableInbound closes a stage's inbound transition. Executions already in
+// the stage go on; arriving ones wait.
+func DisableInbound(c store.StageControl, reason, user string, now time.Time) (store.StageControl, error) {
+	if reason == "" {
+		return c, reject("ValidationException", "a reason is required to disable a transition")
+	}
+	if len(reason) > 300 {
+		return c, reject("ValidationException", "the reason is longer than 300 characters")
+	}
+	c = clone(c)
+	c.Inbound = store.Transition{Disabled: true, DisabledReason: reason, LastChangedBy: user, LastChangedAt: now}
+	return c, nil
+}
+
+// EnableInbound opens a stage's inbound transition and lets the waiting
+// execution in: the latest in SUPERSEDED mode (the only one waiting), the
+// first in QUEUED mode, every one in PARALLEL mode.
+func EnableInbound(c store.StageControl, mode, user string, now time.Time) Decision {
+	c = clone(c)
+	c.Inbound = store.Transition{LastChangedBy: user, LastChangedAt: now}
+	return promote(c, mode, now, Decision{})
+}
+
+// promote applies the mode's rules to the waiters: supersedes all but the
+// newest in SUPERSEDED mode, then lets in whoever may enter now.
+func promote(c store.StageControl, mode string, now time.Time, d Decision) Decision {
+	if mode == store.ModeSuperseded && len(c.Waiters) > 1 {
+		newest := 0
+		for i, w := range c.Waiters {
+			if newer(w, c.Waiters[newest]) {
+				newest = i
+			}
+		}
+		keep := c.Waiters[newest]
+		for i, w := range c.Waiters {
+			if i == newest {
+				continue
+			}
+			d.Superseded = append(d.Superseded, w.PipelineExecutionID)
+			c.Outbox = append(c.Outbox, store.TokenSend{
+				TaskToken: w.TaskToken,
+				Error:     ErrSuperseded,
+				Cause:     "Superseded by pipeline execution " + keep.PipelineExecutionID,
+			})
+		}
+		c.Waiters = []store.Waiter{keep}
+	}
+	if c.Inbound.Disabled {
+		d.Control = c
+		return d
+	}
+	var enter []store.Waiter
+	switch {
+	case mode == store.ModeParallel:
+		enter, c.Waiters = c.Waiters, nil
+	case c.Holder == "" && len(c.Waiters) > 0:
+		enter, c.Waiters = c.Waiters[:1], c.Waiters[1:]
+		c.Holder = enter[0].PipelineExecutionID
+		c.HolderSince = now
+	}
+	for _, w := range enter {
+		d.Entered = append(d.Entered, w.PipelineExecutionID)
+		c.LatestExecutionID = w.PipelineExecutionID
+		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: w.TaskToken, Output: emptyOutput})
+	}
+	if len(c.Waiters) == 0 {
+		c.Waiters = nil
+	}
+	d.Control = c
+	return d
+}
+
+// newer orders executions by start time, then by id for equal times.
+func newer(a, b store.Waiter) bool {
+	if !a.ExecutionStart.Equal(b.ExecutionStart) {
+		return a.ExecutionStart.After(b.ExecutionStart)
+	}
+	return a.PipelineExecutionID > b.PipelineExecutionID
+}
+
+func waiterIndex(c store.StageControl, id string) int {
+	return slices.IndexFunc(c.Waiters, func(w store.Waiter) bool { return w.PipelineExecutionID == id })
+}
+
+func clone(c store.StageControl) store.StageControl {
+	c.Waiters = slices.Clone(c.Waiters)
+	c.Outbox = slices.Clone(c.Outbox)
+	return c
+}
+
+// Delivered removes from the outbox the callbacks that were sent.
+func Delivered(c store.StageControl, sent []store.TokenSend) store.StageControl {
+	c = clone(c)
+	c.Outbox = slices.DeleteFunc(c.Outbox, func(s store.TokenSend) bool {
+		return slices.ContainsFunc(sent, func(d store.TokenSend) bool {
+			return d.TaskToken == s.TaskToken && d.Error == s.Error
+		})
+	})
+	if len(c.Outbox) == 0 {
+		c.Outbox = nil
+	}
+	return c
+}

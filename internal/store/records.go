@@ -1,0 +1,286 @@
+package store
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Pipeline execution statuses, as CodePipeline names them.
+const (
+	ExecutionCancelled  = "Cancelled"
+	ExecutionInProgress = "InProgress"
+	ExecutionStopped    = "Stopped"
+	ExecutionStopping   = "Stopping"
+	ExecutionSucceeded  = "Succeeded"
+	ExecutionSuperseded = "Superseded"
+	ExecutionFailed     = "Failed"
+)
+
+// Stage execution statuses.
+const (
+	StageCancelled  = "Cancelled"
+	StageInProgress = "InProgress"
+	StageFailed     = "Failed"
+	StageStopped    = "Stopped"
+	StageStopping   = "Stopping"
+	StageSucceeded  = "Succeeded"
+	StageSkipped    = "Skipped"
+)
+
+// Action execution statuses.
+const (
+	ActionInProgress = "InProgress"
+	ActionAbandoned  = "Abandoned"
+	ActionSucceeded  = "Succeeded"
+	ActionFailed     = "Failed"
+)
+
+// Execution modes.
+const (
+	ModeSuperseded = "SUPERSEDED"
+	ModeQueued     = "QUEUED"
+	ModeParallel   = "PARALLEL"
+)
+
+// Approval statuses. Approved and Rejected are CodePipeline's
+// ApprovalStatus values; Pending and Expired are Sluice's own.
+const (
+	ApprovalPending  = "Pending"
+	ApprovalApproved = "Approved"
+	ApprovalRejected = "Rejected"
+	ApprovalExpired  = "Expired"
+)
+
+// Pipeline is one version of a pipeline declaration, kept so that an
+// execution runs the version it started with.
+type Pipeline struct {
+	Name        string          `json:"name"`
+	Version     int             `json:"version"`
+	Declaration json.RawMessage `json:"declaration"` // the pipeline structure, as GetPipeline returns it
+	Created     time.Time       `json:"created"`
+}
+
+// PipelineExecution is CodePipeline's PipelineExecution.
+type PipelineExecution struct {
+	PipelineName        string                     `json:"pipelineName"`
+	PipelineVersion     int                        `json:"pipelineVersion"`
+	PipelineExecutionID string                     `json:"pipelineExecutionId"`
+	Status              string                     `json:"status"`
+	StatusSummary       string                     `json:"statusSummary,omitempty"`
+	ArtifactRevisions   []ArtifactRevision         `json:"artifactRevisions,omitempty"`
+	Variables           []ResolvedPipelineVariable `json:"variables,omitempty"`
+	Trigger             ExecutionTrigger           `json:"trigger"`
+	ExecutionMode       string                     `json:"executionMode"`
+	ExecutionType       string                     `json:"executionType"` // STANDARD or ROLLBACK
+	StartTime           time.Time                  `json:"startTime"`
+	LastUpdateTime      time.Time                  `json:"lastUpdateTime"`
+	StopTrigger         *StopExecutionTrigger      `json:"stopTrigger,omitempty"`
+	// SourceRevisions are the revisions given at start for source actions
+	// (StartPipelineExecution's sourceRevisions), by action name.
+	SourceRevisions []SourceRevisionOverride `json:"sourceRevisions,omitempty"`
+	// Abandon is set by StopPipelineExecution with abandon=true.
+	Abandon bool `json:"abandon,omitempty"`
+}
+
+// ArtifactRevision is CodePipeline's ArtifactRevision.
+type ArtifactRevision struct {
+	Name                     string    `json:"name"`
+	RevisionID               string    `json:"revisionId,omitempty"`
+	RevisionChangeIdentifier string    `json:"revisionChangeIdentifier,omitempty"`
+	RevisionSummary          string    `json:"revisionSummary,omitempty"`
+	Created                  time.Time `json:"created,omitzero"`
+	RevisionURL              string    `json:"revisionUrl,omitempty"`
+}
+
+// ResolvedPipelineVariable is a pipeline-level variable's value for one
+// execution.
+type ResolvedPipelineVariable struct {
+	Name          string `json:"name"`
+	ResolvedValue string `json:"resolvedValue"`
+}
+
+// ExecutionTrigger is CodePipeline's ExecutionTrigger.
+type ExecutionTrigger struct {
+	TriggerType   string `json:"triggerType"` // StartPipelineExecution, Webhook, PutActionRevision, ...
+	TriggerDetail string `json:"triggerDetail,omitempty"`
+}
+
+// StopExecutionTrigger is CodePipeline's StopExecutionTrigger.
+type StopExecutionTrigger struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// SourceRevisionOverride is CodePipeline's SourceRevisionOverride.
+type SourceRevisionOverride struct {
+	ActionName    string `json:"actionName"`
+	RevisionType  string `json:"revisionType"` // COMMIT_ID, IMAGE_DIGEST, S3_OBJECT_VERSION_ID, S3_OBJECT_KEY
+	RevisionValue string `json:"revisionValue"`
+}
+
+// StageExecution is one execution's pass through one stage. Attempt counts
+// RetryStageExecution calls, starting at 1.
+type StageExecution struct {
+	PipelineName        string `json:"pipelineName"`
+	PipelineExecutionID string `json:"pipelineExecutionId"`
+	StageName           string `json:"stageName"`
+	Status              string `json:"status"`
+	Type                string `json:"type"` // STANDARD or ROLLBACK
+	Attempt             int    `json:"attempt"`
+	RetryMode           string `json:"retryMode,omitempty"` // of the latest retry: FAILED_ACTIONS or ALL_ACTIONS
+	// NextAttempt is set by RetryStageExecution on a failed stage; the next
+	// entry gate enters the stage again with this attempt.
+	NextAttempt    int       `json:"nextAttempt,omitempty"`
+	StartTime      time.Time `json:"startTime"`
+	LastUpdateTime time.Time `json:"lastUpdateTime"`
+}
+
+// ActionTypeID is CodePipeline's ActionTypeId.
+type ActionTypeID struct {
+	Category string `json:"category"`
+	Owner    string `json:"owner"`
+	Provider string `json:"provider"`
+	Version  string `json:"version"`
+}
+
+// S3Location is where an artifact is: locally, Bucket is empty and Key is the
+// artifact store's key.
+type S3Location struct {
+	Bucket string `json:"bucket,omitempty"`
+	Key    string `json:"key"`
+}
+
+// ArtifactDetail is CodePipeline's ArtifactDetail.
+type ArtifactDetail struct {
+	Name       string     `json:"name"`
+	S3Location S3Location `json:"s3location"`
+}
+
+// ErrorDetails is CodePipeline's ErrorDetails.
+type ErrorDetails struct {
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// ActionExecutionInput is CodePipeline's ActionExecutionInput.
+type ActionExecutionInput struct {
+	ActionTypeID          ActionTypeID      `json:"actionTypeId"`
+	Configuration         map[string]string `json:"configuration,omitempty"`
+	ResolvedConfiguration map[string]string `json:"resolvedConfiguration,omitempty"`
+	RoleArn               string            `json:"roleArn,omitempty"`
+	Region                string            `json:"region,omitempty"`
+	InputArtifacts        []ArtifactDetail  `json:"inputArtifacts,omitempty"`
+	Namespace             string            `json:"namespace,omitempty"`
+}
+
+// ActionExecutionResult is CodePipeline's ActionExecutionResult.
+type ActionExecutionResult struct {
+	ExternalExecutionID      string        `json:"externalExecutionId,omitempty"`
+	ExternalExecutionSummary string        `json:"externalExecutionSummary,omitempty"`
+	ExternalExecutionURL     string        `json:"externalExecutionUrl,omitempty"`
+	ErrorDetails             *ErrorDetails `json:"errorDetails,omitempty"`
+}
+
+// ActionExecutionOutput is CodePipeline's ActionExecutionOutput.
+type ActionExecutionOutput struct {
+	OutputArtifacts []ArtifactDetail      `json:"outputArtifacts,omitempty"`
+	ExecutionResult ActionExecutionResult `json:"executionResult"`
+	OutputVariables map[string]string     `json:"outputVariables,omitempty"`
+}
+
+// ActionRevision is a source action's revision (CodePipeline's
+// ActionRevision), kept for GetPipelineState's currentRevision and for the
+// input artifacts of later actions.
+type ActionRevision struct {
+	RevisionID       string    `json:"revisionId"`
+	RevisionChangeID string    `json:"revisionChangeId,omitempty"`
+	RevisionSummary  string    `json:"revisionSummary,omitempty"`
+	RevisionURL      string    `json:"revisionUrl,omitempty"`
+	Created          time.Time `json:"created,omitzero"`
+}
+
+// ActionExecution is CodePipeline's ActionExecutionDetail, one per action
+// attempt (the stage attempt it ran in).
+type ActionExecution struct {
+	PipelineName        string                `json:"pipelineName"`
+	PipelineExecutionID string                `json:"pipelineExecutionId"`
+	ActionExecutionID   string                `json:"actionExecutionId"`
+	PipelineVersion     int                   `json:"pipelineVersion"`
+	StageName           string                `json:"stageName"`
+	ActionName          string                `json:"actionName"`
+	Attempt             int                   `json:"attempt"`
+	StartTime           time.Time             `json:"startTime"`
+	LastUpdateTime      time.Time             `json:"lastUpdateTime"`
+	UpdatedBy           string                `json:"updatedBy,omitempty"`
+	Status              string                `json:"status"`
+	Input               ActionExecutionInput  `json:"input"`
+	Output              ActionExecutionOutput `json:"output"`
+	Revision            *ActionRevision       `json:"revision,omitempty"`
+	// Token is the approval token of a manual approval (GetPipelineState
+	// shows it in the action's latestExecution).
+	Token string `json:"token,omitempty"`
+}
+
+// Transition is a stage's inbound transition. The zero value is enabled.
+type Transition struct {
+	Disabled       bool      `json:"disabled,omitempty"`
+	DisabledReason string    `json:"disabledReason,omitempty"`
+	LastChangedBy  string    `json:"lastChangedBy,omitempty"`
+	LastChangedAt  time.Time `json:"lastChangedAt,omitzero"`
+}
+
+// Waiter is an execution parked at a stage's entry gate: its task token waits
+// in the store until the stage frees or the transition opens.
+type Waiter struct {
+	PipelineExecutionID string    `json:"pipelineExecutionId"`
+	TaskToken           string    `json:"taskToken"`
+	ExecutionStart      time.Time `json:"executionStart"` // orders executions: newer supersedes older
+	Since               time.Time `json:"since"`
+}
+
+// TokenSend is a task-token callback decided but maybe not yet delivered:
+// written in the same conditional write as the decision, delivered after it,
+// and removed once delivered, so that a crash between the two is repaired by
+// the next handler that touches the stage. Error empty means success.
+type TokenSend struct {
+	TaskToken string          `json:"taskToken"`
+	Output    json.RawMessage `json:"output,omitempty"`
+	Error     string          `json:"error,omitempty"`
+	Cause     string          `json:"cause,omitempty"`
+}
+
+// StageControl is the one item that decides who may enter a stage: the lock,
+// the inbound transition, the waiting executions and undelivered callbacks.
+// Every gate decision is a single conditional write of this item.
+type StageControl struct {
+	PipelineName string      `json:"pipelineName"`
+	StageName    string      `json:"stageName"`
+	Inbound      Transition  `json:"inbound"`
+	Holder       string      `json:"holder,omitempty"` // execution inside the stage (not used in PARALLEL mode)
+	HolderSince  time.Time   `json:"holderSince,omitzero"`
+	Waiters      []Waiter    `json:"waiters,omitempty"`
+	Outbox       []TokenSend `json:"outbox,omitempty"`
+	// LatestExecutionID is the last execution that entered the stage
+	// (GetPipelineState's latestExecution; RetryStageExecution's check).
+	LatestExecutionID string `json:"latestExecutionId,omitempty"`
+}
+
+// Approval is a manual approval waiting for PutApprovalResult.
+type Approval struct {
+	Token               string    `json:"token"`
+	PipelineName        string    `json:"pipelineName"`
+	PipelineExecutionID string    `json:"pipelineExecutionId"`
+	StageName           string    `json:"stageName"`
+	ActionName          string    `json:"actionName"`
+	Attempt             int       `json:"attempt"`
+	TaskToken           string    `json:"taskToken"`
+	CustomData          string    `json:"customData,omitempty"`
+	ExternalEntityLink  string    `json:"externalEntityLink,omitempty"`
+	Expires             time.Time `json:"expires"`
+	Status              string    `json:"status"`
+	Summary             string    `json:"summary,omitempty"`
+	DecidedBy           string    `json:"decidedBy,omitempty"`
+	DecidedAt           time.Time `json:"decidedAt,omitzero"`
+	// Delivered is set once the decision reached the waiting task, so that a
+	// retried PutApprovalResult delivers a decision at most once more.
+	Delivered bool `json:"delivered,omitempty"`
+}
