@@ -20,6 +20,10 @@ const (
 	ErrPipelineStopped = "PipelineStopped"
 	// ErrStageFailed ends an execution whose stage failed.
 	ErrStageFailed = "StageFailed"
+	// ErrRetryStage is returned by the exit gate of a failed stage when the
+	// execution is redriven after RetryStageExecution; the machine catches it
+	// and enters the stage again.
+	ErrRetryStage = "RetryStage"
 	// ErrTransient marks a handler failure worth retrying (store or back-end
 	// infrastructure), never a decision.
 	ErrTransient = "Transient"

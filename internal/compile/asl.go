@@ -1,0 +1,123 @@
+package compile
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/sluice-ci/sluice/internal/execution"
+	"github.com/sluice-ci/sluice/internal/pipeline"
+)
+
+// Machine is a compiled state machine definition. The state types below
+// carry only the fields the compiler writes, in the order a reader expects.
+type Machine struct {
+	Comment string         `json:"Comment"`
+	StartAt string         `json:"StartAt"`
+	States  map[string]any `json:"States"`
+}
+
+type retrier struct {
+	ErrorEquals     []string `json:"ErrorEquals"`
+	IntervalSeconds int      `json:"IntervalSeconds"`
+	MaxAttempts     int      `json:"MaxAttempts"`
+	BackoffRate     float64  `json:"BackoffRate"`
+}
+
+type catcher struct {
+	ErrorEquals []string `json:"ErrorEquals"`
+	ResultPath  string   `json:"ResultPath,omitempty"`
+	Next        string   `json:"Next"`
+}
+
+// nullPath is a ResultPath of JSON null: the task's result is discarded.
+var nullPath = json.RawMessage("null")
+
+type task struct {
+	Type               string          `json:"Type"`
+	Resource           string          `json:"Resource"`
+	Parameters         map[string]any  `json:"Parameters"`
+	TimeoutSecondsPath string          `json:"TimeoutSecondsPath,omitempty"`
+	ResultSelector     map[string]any  `json:"ResultSelector,omitempty"`
+	ResultPath         json.RawMessage `json:"ResultPath,omitempty"`
+	Retry              []retrier       `json:"Retry,omitempty"`
+	Catch              []catcher       `json:"Catch,omitempty"`
+	Next               string          `json:"Next,omitempty"`
+	End                bool            `json:"End,omitempty"`
+}
+
+type processor struct {
+	ProcessorConfig map[string]string `json:"ProcessorConfig"`
+	StartAt         string            `json:"StartAt"`
+	States          map[string]any    `json:"States"`
+}
+
+type mapState struct {
+	Type           string            `json:"Type"`
+	ItemsPath      string            `json:"ItemsPath"`
+	ItemProcessor  processor         `json:"ItemProcessor"`
+	ResultSelector map[string]string `json:"ResultSelector"`
+	ResultPath     string            `json:"ResultPath"`
+	Next           string            `json:"Next"`
+}
+
+type choiceRule struct {
+	Variable            string `json:"Variable"`
+	BooleanEquals       *bool  `json:"BooleanEquals,omitempty"`
+	NumericLessThanPath string `json:"NumericLessThanPath,omitempty"`
+	Next                string `json:"Next"`
+}
+
+type pass struct {
+	Type       string            `json:"Type"`
+	Parameters map[string]string `json:"Parameters"`
+	Next       string            `json:"Next"`
+}
+
+type choice struct {
+	Type    string       `json:"Type"`
+	Choices []choiceRule `json:"Choices"`
+	Default string       `json:"Default"`
+}
+
+type failState struct {
+	Type  string `json:"Type"`
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// groupItem is one action of a runOrder group, as the Map iterates over it.
+type groupItem struct {
+	Action  string `json:"action"`
+	Timeout int    `json:"timeout"` // seconds
+}
+
+// Action timeouts, from CodePipeline's quotas: an approval waits
+// timeoutInMinutes or 7 days; CloudFormation 3 days; CodeDeploy 5 days; a
+// Lambda invoke 24 hours; an S3 deploy 90 minutes; every other action one
+// hour. CodeBuild and Commands actions are given 36 hours, CodeBuild's
+// longest build timeout, so that the build times out before the action does.
+func actionTimeout(a *pipeline.Action) int {
+	t := a.ActionTypeID
+	var d time.Duration
+	switch {
+	case t.Category == pipeline.CategoryApproval:
+		minutes := 0
+		if a.TimeoutInMinutes != nil {
+			minutes = int(*a.TimeoutInMinutes)
+		}
+		d = execution.ApprovalTimeout(minutes)
+	case t.Provider == "CloudFormation" || t.Provider == "CloudFormationStackSet" || t.Provider == "CloudFormationStackInstances":
+		d = 3 * 24 * time.Hour
+	case t.Provider == "CodeDeploy" || t.Provider == "CodeDeployToECS":
+		d = 5 * 24 * time.Hour
+	case t.Provider == "Lambda":
+		d = 24 * time.Hour
+	case t.Provider == "S3" && t.Category == pipeline.CategoryDeploy:
+		d = 90 * time.Minute
+	case t.Provider == "CodeBuild" || t.Provider == "Commands":
+		d = 36 * time.Hour
+	default:
+		d = time.Hour
+	}
+	return int(d / time.Second)
+}
