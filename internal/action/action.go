@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/sluice-ci/sluice/internal/artifact"
@@ -208,4 +209,45 @@ func Failed(code, format string, args ...any) *Result {
 		msg = "..." + msg[len(msg)-MaxErrorMessage+3:]
 	}
 	return &Result{Status: StatusFailed, ErrorDetails: &ErrorDetails{Code: code, Message: msg}}
+}
+
+// Check returns a failed Result (ConfigurationError) naming what the job
+// lacks: a required configuration property among required, or input and
+// output artifact counts within [inMin, inMax] and [outMin, outMax]. It
+// returns nil when the job is well formed.
+func (j *Job) Check(required []string, inMin, inMax, outMin, outMax int) *Result {
+	for _, k := range required {
+		if j.Configuration[k] == "" {
+			return Failed(CodeConfigurationError, "action %s: configuration property %s is required", j.ActionName, k)
+		}
+	}
+	if n := len(j.InputArtifacts); n < inMin || n > inMax {
+		return Failed(CodeConfigurationError, "action %s: %s takes %s input artifacts, got %d", j.ActionName, j.ActionType.Provider, span(inMin, inMax), n)
+	}
+	if n := len(j.OutputArtifacts); n < outMin || n > outMax {
+		return Failed(CodeConfigurationError, "action %s: %s takes %s output artifacts, got %d", j.ActionName, j.ActionType.Provider, span(outMin, outMax), n)
+	}
+	return nil
+}
+
+func span(lo, hi int) string {
+	if lo == hi {
+		return fmt.Sprint(lo)
+	}
+	return fmt.Sprintf("%d to %d", lo, hi)
+}
+
+// Bool reads a true/false configuration property (any case); absent gives
+// def. A value that is neither is reported with the property's name.
+func (j *Job) Bool(key string, def bool) (bool, error) {
+	switch v := j.Configuration[key]; strings.ToLower(v) {
+	case "":
+		return def, nil
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	default:
+		return false, fmt.Errorf("action %s: configuration property %s is %q, want true or false", j.ActionName, key, v)
+	}
 }
