@@ -173,6 +173,14 @@ func JavaDouble(f float64) string {
 // (1 == 1.0), objects by their members, arrays element by element. Booleans
 // are never numbers.
 func Equal(a, b any) bool {
+	return EqualFunc(a, b, func(x, y json.Number) bool {
+		c, ok := CompareNumbers(x, y)
+		return ok && c == 0
+	})
+}
+
+// EqualFunc is Equal with numbers compared by eq.
+func EqualFunc(a, b any, eq func(x, y json.Number) bool) bool {
 	switch x := a.(type) {
 	case nil:
 		return b == nil
@@ -184,18 +192,14 @@ func Equal(a, b any) bool {
 		return ok && x == y
 	case json.Number:
 		y, ok := b.(json.Number)
-		if !ok {
-			return false
-		}
-		c, ok := CompareNumbers(x, y)
-		return ok && c == 0
+		return ok && eq(x, y)
 	case []any:
 		y, ok := b.([]any)
 		if !ok || len(x) != len(y) {
 			return false
 		}
 		for i := range x {
-			if !Equal(x[i], y[i]) {
+			if !EqualFunc(x[i], y[i], eq) {
 				return false
 			}
 		}
@@ -207,7 +211,7 @@ func Equal(a, b any) bool {
 		}
 		for k, xv := range x {
 			yv, ok := y[k]
-			if !ok || !Equal(xv, yv) {
+			if !ok || !EqualFunc(xv, yv, eq) {
 				return false
 			}
 		}
