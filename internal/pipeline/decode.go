@@ -59,7 +59,7 @@ func (d *decoder) decode(v any, rv reflect.Value, at path) {
 			elem := reflect.New(rv.Type().Elem()).Elem()
 			if u, ok := e.(*tree.Unknown); ok && elem.Kind() == reflect.Struct {
 				d.dropped = true
-				d.warnf(at, CodeUnresolvedValue, "entry %d, %s: %s; the entry is left out", i, u.Expr, u.Reason)
+				d.warnf(at, CodeUnresolvedValue, "entry %d, %s: %s; the entry is left out", i, brief(u.Expr), u.Reason)
 				continue
 			}
 			if e == nil {
@@ -121,7 +121,9 @@ func (d *decoder) decodeStruct(v any, rv reflect.Value, at path) {
 // holds the expression so that the declaration still reads sensibly.
 func (d *decoder) unknown(u *tree.Unknown, rv reflect.Value, at path) {
 	d.unresolved[string(at)] = true
-	d.warnf(at, CodeUnresolvedValue, "%s: %s; not checked", u.Expr, u.Reason)
+	if u.Reason != "" {
+		d.warnf(at, CodeUnresolvedValue, "%s: %s; not checked", brief(u.Expr), u.Reason)
+	}
 	if rv.Kind() == reflect.String {
 		rv.SetString(u.Expr)
 	}
@@ -197,4 +199,17 @@ func fieldsOf(t reflect.Type) *structFields {
 	}
 	fieldCache.Store(t, f)
 	return f
+}
+
+// brief shortens an expression to one line of at most 100 characters, for
+// messages.
+func brief(expr string) string {
+	first, _, multiline := strings.Cut(expr, "\n")
+	if len(first) > 100 {
+		first, multiline = first[:97], true
+	}
+	if multiline {
+		return strings.TrimSpace(first) + " …"
+	}
+	return first
 }

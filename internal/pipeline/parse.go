@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strings"
 
 	"github.com/sluice-ci/sluice/internal/pipeline/tree"
 )
@@ -50,8 +51,6 @@ type File struct {
 	// Pipelines holds one pipeline, or, for a CloudFormation template, one
 	// per AWS::CodePipeline::Pipeline resource in template order.
 	Pipelines []*Pipeline
-	// Tags are the tags of a CreatePipeline request.
-	Tags []Tag
 	// Metadata is the metadata of a GetPipeline response.
 	Metadata *PipelineMetadata
 	// Notes are problems with the file as a whole, such as duplicate keys.
@@ -74,9 +73,21 @@ type Pipeline struct {
 	// Notes are the problems found while reading: unknown fields, values of
 	// the wrong type, unresolved CloudFormation values.
 	Notes []Problem
+	// Tags are the tags of a CreatePipeline request or of the template's
+	// Tags property.
+	Tags []Tag
+	// DisabledTransitions are the template's DisableInboundStageTransitions.
+	DisabledTransitions []StageTransition
+	// Region is the pipeline's own region when the file tells it: the
+	// pipeline ARN of a GetPipeline response, AWS::Region for a template
+	// (us-east-1 unless given), or --param AWS::Region=… for any form.
+	Region string
 
 	unresolved map[string]bool
 	dropped    bool
+	// derived holds the paths of values computed by CloudFormation
+	// intrinsics rather than written out.
+	derived map[string]bool
 }
 
 // Load reads and parses the pipeline file at name.
@@ -123,11 +134,28 @@ func Parse(data []byte, opts Options) (*File, error) {
 	if err := f.detect(obj, opts); err != nil {
 		return nil, err
 	}
+	for _, p := range f.Pipelines {
+		if p.Region == "" {
+			p.Region = opts.Params["AWS::Region"]
+		}
+		if p.Region == "" && f.Metadata != nil {
+			p.Region = arnRegion(f.Metadata.PipelineArn)
+		}
+	}
 	return f, nil
 }
 
+// arnRegion returns the region field of an ARN.
+func arnRegion(arn string) string {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) < 5 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[3]
+}
+
 // detect recognises the form of the document and reads its pipelines.
-func (f *File) detect(obj *tree.Object, _ Options) error {
+func (f *File) detect(obj *tree.Object, opts Options) error {
 	has := func(o *tree.Object, key string) bool { _, ok := o.Get(key); return ok }
 	if data, ok := obj.Get("data"); ok && has(obj, "status_code") {
 		inner, isObj := data.(*tree.Object)
@@ -141,6 +169,10 @@ func (f *File) detect(obj *tree.Object, _ Options) error {
 		return nil
 	}
 	switch {
+	case has(obj, "Resources") || has(obj, "AWSTemplateFormatVersion"):
+		return f.readTemplate(obj, opts)
+	case has(obj, "Type") && has(obj, "Properties"):
+		return f.readTemplate(wrapResource(obj), opts)
 	case has(obj, "pipeline"):
 		form := FormCreatePipeline
 		if has(obj, "metadata") {
@@ -151,9 +183,18 @@ func (f *File) detect(obj *tree.Object, _ Options) error {
 		f.Form = FormDeclaration
 		f.Pipelines = []*Pipeline{decodeDeclaration(obj, nil)}
 		return nil
+	case has(obj, "Stages"):
+		return f.readTemplate(wrapResource(&tree.Object{Members: []tree.Member{
+			{Key: "Type", Value: pipelineResourceType}, {Key: "Properties", Value: obj}}}), opts)
 	}
 	return errors.New("no pipeline found: want a declaration (stages, …), a CreatePipeline request or " +
-		"GetPipeline response ({\"pipeline\": …})")
+		"GetPipeline response ({\"pipeline\": …}), or a CloudFormation template with an " + pipelineResourceType + " resource")
+}
+
+// wrapResource makes a template of a lone resource, named Pipeline.
+func wrapResource(res *tree.Object) *tree.Object {
+	return &tree.Object{Members: []tree.Member{{Key: "Resources", Value: &tree.Object{
+		Members: []tree.Member{{Key: "Pipeline", Value: res}}}}}}
 }
 
 // readEnvelope reads a CreatePipeline request or GetPipeline response.
@@ -161,6 +202,7 @@ func (f *File) readEnvelope(obj *tree.Object, form Form) error {
 	f.Form = form
 	f.at = []string{"pipeline"}
 	d := &decoder{unresolved: map[string]bool{}}
+	var tags []Tag
 	for _, m := range obj.Members {
 		switch m.Key {
 		case "pipeline":
@@ -170,7 +212,7 @@ func (f *File) readEnvelope(obj *tree.Object, form Form) error {
 			}
 			f.Pipelines = []*Pipeline{decodeDeclaration(decl, nil)}
 		case "tags":
-			d.decode(m.Value, reflect.ValueOf(&f.Tags).Elem(), "tags")
+			d.decode(m.Value, reflect.ValueOf(&tags).Elem(), "tags")
 		case "metadata":
 			d.decode(m.Value, reflect.ValueOf(&f.Metadata).Elem(), "metadata")
 		case "ResponseMetadata":
@@ -180,6 +222,10 @@ func (f *File) readEnvelope(obj *tree.Object, form Form) error {
 				m.Key, didYouMean(m.Key, []string{"pipeline", "tags", "metadata"}))
 		}
 	}
+	if len(f.Pipelines) == 0 {
+		return errors.New("pipeline: want an object, got null")
+	}
+	f.Pipelines[0].Tags = tags
 	f.Notes = append(f.Notes, d.list...)
 	return nil
 }

@@ -277,6 +277,7 @@ type Unknown struct {
 	// Expr is the expression in CloudFormation's short form, such as
 	// "!GetAtt Role.Arn".
 	Expr string
-	// Reason says why the value is not known, in plain words.
+	// Reason says why the value is not known, in plain words. It is empty
+	// when the value could not be evaluated and that was reported already.
 	Reason string
 }

@@ -1,0 +1,173 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+// corpusEntry is what the corpus table says about one file.
+type corpusEntry struct {
+	// Params are the template parameters the file needs.
+	Params map[string]string `json:"params,omitempty"`
+	// Note says why, where it is not obvious.
+	Note string `json:"note,omitempty"`
+	// Errors lists the errors of an intentionally invalid file, as
+	// "resource path Code" (path "-" for the file as a whole).
+	Errors []string `json:"errors,omitempty"`
+}
+
+// corpusDir finds the shared corpus: $SLUICE_SHARED_DIR/pipelines-corpus,
+// or ../shared/pipelines-corpus beside the repository.
+func corpusDir(t *testing.T) string {
+	t.Helper()
+	var dir string
+	if shared := os.Getenv("SLUICE_SHARED_DIR"); shared != "" {
+		dir = filepath.Join(shared, "pipelines-corpus")
+	} else {
+		root, err := repoRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir = filepath.Join(root, "..", "shared", "pipelines-corpus")
+	}
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("corpus: %v (CI is set, so the corpus must be there)", err)
+		}
+		t.Skipf("corpus not found: %v", err)
+	}
+	return dir
+}
+
+// repoRoot walks up from the working directory to the folder with go.mod.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// TestCorpus reads every declaration of the shared corpus: the
+// intentionally invalid ones report the errors the table lists, the others
+// are valid given their parameters, and every warning (unresolved values
+// among them) matches the golden file.
+func TestCorpus(t *testing.T) {
+	dir := corpusDir(t)
+	raw, err := os.ReadFile("testdata/corpus/corpus.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table map[string]corpusEntry
+	if err := json.Unmarshal(raw, &table); err != nil {
+		t.Fatalf("corpus table: %v", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() && filepath.Ext(e.Name()) != ".md" {
+			files = append(files, e.Name())
+		}
+	}
+	for name := range table {
+		if !slices.Contains(files, name) {
+			t.Errorf("the corpus table names %s, which is not in %s", name, dir)
+		}
+	}
+	var warnings strings.Builder
+	for _, name := range files {
+		entry := table[name]
+		t.Run(name, func(t *testing.T) {
+			f, err := Load(filepath.Join(dir, name), Options{Params: entry.Params})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var errs []string
+			record := func(resource string, p Problem) {
+				at := p.Path
+				if at == "" {
+					at = "-"
+				}
+				if resource == "" {
+					resource = "-"
+				}
+				line := resource + " " + at + " " + string(p.Code)
+				if p.Severity == SeverityError {
+					errs = append(errs, line)
+				} else {
+					fmt.Fprintf(&warnings, "%s: %s: %s\n", name, line, p.Message)
+				}
+			}
+			for _, p := range f.Notes {
+				record("", p)
+			}
+			for _, p := range f.Pipelines {
+				for _, pr := range p.Problems() {
+					record(p.Resource, pr)
+				}
+			}
+			want := entry.Errors
+			slices.Sort(errs)
+			slices.Sort(want)
+			if !slices.Equal(errs, want) {
+				t.Errorf("errors:\n got %q\nwant %q", errs, want)
+			}
+		})
+	}
+	checkGolden(t, "testdata/corpus/warnings.golden", []byte(warnings.String()))
+}
+
+// checkGolden compares got with a golden file, or rewrites it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(name, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs (run go test -update to rewrite it, then review the diff):\n%s", name, lineDiff(string(want), string(got)))
+	}
+}
+
+// lineDiff lists the lines only in want (-) and only in got (+).
+func lineDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for _, l := range wl {
+		if !slices.Contains(gl, l) {
+			b.WriteString("- " + l + "\n")
+		}
+	}
+	for _, l := range gl {
+		if !slices.Contains(wl, l) {
+			b.WriteString("+ " + l + "\n")
+		}
+	}
+	return b.String()
+}
