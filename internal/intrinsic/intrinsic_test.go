@@ -71,24 +71,17 @@ func TestConformance(t *testing.T) {
 // passParameters returns the Parameters of a one-state JSONPath Pass machine
 // whose every field is an intrinsic call.
 func passParameters(c jsonpathtest.Case) map[string]any {
-	states, _ := c.Definition["States"].(map[string]any)
-	if len(states) != 1 || c.Definition["QueryLanguage"] == "JSONata" {
+	st := c.OnlyState()
+	params, _ := st["Parameters"].(map[string]any)
+	if st["Type"] != "Pass" || params == nil {
 		return nil
 	}
-	for _, s := range states {
-		st, _ := s.(map[string]any)
-		params, _ := st["Parameters"].(map[string]any)
-		if st["Type"] != "Pass" || params == nil {
+	for k, v := range params {
+		if s, ok := v.(string); !ok || !strings.HasSuffix(k, ".$") || !IsIntrinsic(s) {
 			return nil
 		}
-		for k, v := range params {
-			if s, ok := v.(string); !ok || !strings.HasSuffix(k, ".$") || !IsIntrinsic(s) {
-				return nil
-			}
-		}
-		return params
 	}
-	return nil
+	return params
 }
 
 // TestEval pins AWS's recorded results and argument rules, including where

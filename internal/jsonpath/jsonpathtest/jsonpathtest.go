@@ -116,6 +116,23 @@ func Cases(t testing.TB, categories ...string) []Case {
 	return cases
 }
 
+// OnlyState returns the state of a JSONPath-mode machine made of exactly one
+// state, or nil.
+func (c *Case) OnlyState() map[string]any {
+	states, _ := c.Definition["States"].(map[string]any)
+	if len(states) != 1 || c.Definition["QueryLanguage"] == "JSONata" {
+		return nil
+	}
+	for _, s := range states {
+		st, _ := s.(map[string]any)
+		if st["QueryLanguage"] == "JSONata" {
+			return nil
+		}
+		return st
+	}
+	return nil
+}
+
 // Decode parses JSON text with UseNumber, failing the test on error.
 func Decode(t testing.TB, text string) any {
 	t.Helper()
