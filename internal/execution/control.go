@@ -127,15 +127,20 @@ const (
 )
 
 // FinishStage returns the stage and execution records for a stage that ends
-// with outcome. An execution being stopped ends Stopped whatever the
-// outcome; a failed stage fails the execution; the last stage completing
-// makes the execution succeed. The error name is what the gate returns to
-// end the state machine execution ("" to go on).
+// with outcome. An execution being stopped (stop and wait) ends Stopped
+// here: its stage Succeeded when every action did, Stopped otherwise (actions
+// that never started, or failed, can be retried). A failed stage fails the
+// execution; the last stage completing makes the execution succeed. The
+// error name is what the gate returns to end the state machine execution
+// ("" to go on).
 func FinishStage(se store.StageExecution, e store.PipelineExecution, outcome Outcome, last bool, now time.Time) (store.StageExecution, store.PipelineExecution, string) {
 	se.LastUpdateTime, e.LastUpdateTime = now, now
 	switch {
 	case e.Status == store.ExecutionStopping || e.Status == store.ExecutionStopped:
 		se.Status, e.Status = store.StageStopped, store.ExecutionStopped
+		if outcome == Completed {
+			se.Status = store.StageSucceeded
+		}
 		return se, e, ErrPipelineStopped
 	case outcome == FailedActions:
 		se.Status, e.Status = store.StageFailed, store.ExecutionFailed

@@ -136,7 +136,7 @@ func TestFinishStage(t *testing.T) {
 		{"completed", store.ExecutionInProgress, Completed, false, store.StageSucceeded, store.ExecutionInProgress, ""},
 		{"last stage completed", store.ExecutionInProgress, Completed, true, store.StageSucceeded, store.ExecutionSucceeded, ""},
 		{"failed", store.ExecutionInProgress, FailedActions, false, store.StageFailed, store.ExecutionFailed, ErrStageFailed},
-		{"stopping", store.ExecutionStopping, Completed, false, store.StageStopped, store.ExecutionStopped, ErrPipelineStopped},
+		{"stopping", store.ExecutionStopping, Completed, false, store.StageSucceeded, store.ExecutionStopped, ErrPipelineStopped},
 		{"stopping with a failure", store.ExecutionStopping, FailedActions, true, store.StageStopped, store.ExecutionStopped, ErrPipelineStopped},
 	}
 	for _, tt := range tests {

@@ -160,7 +160,16 @@ func (s *Store) GetPipelineExecution(ctx context.Context, pipeline, id string) (
 
 // PutPipelineExecution writes an execution read at version.
 func (s *Store) PutPipelineExecution(ctx context.Context, e Versioned[PipelineExecution]) error {
-	return s.put(ctx, partition(e.Value.PipelineName), execKey(e.Value.PipelineExecutionID), e.Value, e.Version)
+	w, err := PipelineExecutionWrite(e)
+	if err != nil {
+		return err
+	}
+	return s.b.Transact(ctx, w)
+}
+
+// PipelineExecutionWrite is the conditional write of an execution.
+func PipelineExecutionWrite(e Versioned[PipelineExecution]) (Write, error) {
+	return PutWrite(partition(e.Value.PipelineName), execKey(e.Value.PipelineExecutionID), e.Value, e.Version)
 }
 
 // ListPipelineExecutions returns up to limit executions, newest first,
