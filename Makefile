@@ -13,8 +13,13 @@ run:
 	$(GO) run ./cmd/sluice plan pipelines/demo.yaml
 
 ## test: check formatting and vet, then run every test
-test: lint
+test: lint node_modules/.package-lock.json
 	$(GO) test -count=1 $(PKGS)
+
+# The test tools from npm (asl-validator), installed again only when
+# node_modules is missing or older than the lockfile.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
 
 ## build: build the sluice binary into bin/
 build:
@@ -39,6 +44,10 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
 		done; \
 	done
+
+## statemachines: compile every pipeline in pipelines/ to statemachines/<pipeline>.asl.json
+statemachines:
+	$(GO) run ./cmd/sluice compile --out statemachines pipelines
 
 clean:
 	rm -rf bin $(DATA_DIR)

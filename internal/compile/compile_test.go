@@ -27,20 +27,12 @@ func loadFixtures(t *testing.T) map[string][]byte {
 	}
 	out := map[string][]byte{}
 	for _, f := range files {
-		file, err := pipeline.Load(f, pipeline.Options{})
+		cs, err := File(f, Options{})
 		if err != nil {
-			t.Fatalf("load %s: %v", f, err)
+			t.Fatal(err)
 		}
-		for _, p := range file.Pipelines {
-			m, err := Compile(p.Declaration, Options{})
-			if err != nil {
-				t.Fatalf("compile %s: %v", f, err)
-			}
-			raw, err := Marshal(m, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[p.Declaration.Name] = raw
+		for _, c := range cs {
+			out[c.Pipeline] = c.Definition
 		}
 	}
 	return out
