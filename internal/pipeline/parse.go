@@ -57,9 +57,13 @@ type File struct {
 	Notes []Problem
 
 	// root is the whole document and at the path of the declaration in it,
-	// so that Format can put a canonical declaration back in its envelope.
+	// so that Canonical can put a canonical declaration back in its envelope.
 	root any
 	at   []string
+	// header is the comment block at the top of a YAML file, and
+	// innerComments says whether it has comments elsewhere.
+	header        string
+	innerComments bool
 }
 
 // Pipeline is one declaration read from a file, with what reading it found.
@@ -119,6 +123,9 @@ func Parse(data []byte, opts Options) (*File, error) {
 		root, warnings, err = tree.ParseJSON(data)
 	} else {
 		root, warnings, err = tree.ParseYAML(data)
+		if err == nil {
+			f.header, f.innerComments = tree.YAMLComments(data)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s syntax: %w", f.Format, err)

@@ -1,5 +1,7 @@
 package pipeline
 
+import "slices"
+
 // The declaration model follows the PipelineDeclaration shape of the
 // CodePipeline API model (2015-07-09) field for field, with the API's
 // camelCase JSON names. Every field is tagged omitzero so that a document
@@ -374,13 +376,40 @@ func (a *Action) EffectiveRunOrder() int32 {
 	return *a.RunOrder
 }
 
-// EffectivePipelineType is the declaration's pipeline type, V1 when it gives
-// none.
-func (d *Declaration) EffectivePipelineType() PipelineType {
-	if d.PipelineType == "" {
-		return PipelineTypeV1
+// Groups returns the stage's actions grouped by runOrder: groups in
+// ascending runOrder, actions in declaration order within a group. The
+// actions of a group run in parallel.
+func (s *Stage) Groups() [][]*Action {
+	byOrder := map[int32][]*Action{}
+	var orders []int32
+	for i := range s.Actions {
+		a := &s.Actions[i]
+		r := a.EffectiveRunOrder()
+		if _, seen := byOrder[r]; !seen {
+			orders = append(orders, r)
+		}
+		byOrder[r] = append(byOrder[r], a)
 	}
-	return d.PipelineType
+	slices.Sort(orders)
+	groups := make([][]*Action, len(orders))
+	for i, r := range orders {
+		groups[i] = byOrder[r]
+	}
+	return groups
+}
+
+// EffectivePipelineType is the declaration's pipeline type. When it gives
+// none, it is V2 if it uses a V2 feature (variables, triggers, stage
+// conditions, the QUEUED or PARALLEL mode, a Commands action) and V1
+// otherwise.
+func (d *Declaration) EffectivePipelineType() PipelineType {
+	if d.PipelineType != "" {
+		return d.PipelineType
+	}
+	if len(d.v2Features()) > 0 {
+		return PipelineTypeV2
+	}
+	return PipelineTypeV1
 }
 
 // EffectiveExecutionMode is the declaration's execution mode, SUPERSEDED

@@ -171,7 +171,7 @@ func (v *validator) pipelineType() {
 		v.errorf("executionMode", CodeInvalidValue, "executionMode is QUEUED, SUPERSEDED or PARALLEL, not '%s'%s",
 			d.ExecutionMode, didYouMean(string(d.ExecutionMode), []string{"QUEUED", "SUPERSEDED", "PARALLEL"}))
 	}
-	features := v.v2Features()
+	features := d.v2Features()
 	v.v2 = d.PipelineType == PipelineTypeV2 || d.PipelineType == "" && len(features) > 0
 	if d.PipelineType == "" && len(features) > 0 {
 		v.warnf("pipelineType", CodePipelineTypeImplied, "pipelineType is not set, but %s is a V2 feature; the pipeline is read as V2; set pipelineType: V2", features[0].what)
@@ -189,8 +189,7 @@ type feature struct {
 }
 
 // v2Features lists the V2-only features the declaration uses.
-func (v *validator) v2Features() []feature {
-	d := v.d
+func (d *Declaration) v2Features() []feature {
 	var out []feature
 	if d.ExecutionMode == ExecutionModeQueued || d.ExecutionMode == ExecutionModeParallel {
 		out = append(out, feature{"executionMode", "executionMode " + string(d.ExecutionMode)})

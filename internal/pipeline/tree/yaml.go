@@ -8,7 +8,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // shortTags maps CloudFormation's YAML short tags to the key of their long
@@ -250,7 +252,7 @@ func (r *yamlReader) tagged(t *ast.TagNode, depth int) (any, error) {
 // MarshalYAML writes v as block-style YAML, members in order.
 func MarshalYAML(v any) ([]byte, error) {
 	return yaml.MarshalWithOptions(toYAML(v), yaml.Indent(2), yaml.IndentSequence(true),
-		yaml.UseLiteralStyleIfMultiline(true))
+		yaml.UseLiteralStyleIfMultiline(true), yaml.UseSingleQuote(true))
 }
 
 func toYAML(v any) any {
@@ -277,4 +279,28 @@ func toYAML(v any) any {
 		return string(t)
 	}
 	return v
+}
+
+// YAMLComments returns the comment block at the top of a YAML document (the
+// lines before its first content, comments and blank lines, as written) and
+// whether there are comments after it.
+func YAMLComments(data []byte) (header string, more bool) {
+	tokens := lexer.Tokenize(string(data))
+	firstContent := -1
+	for _, tk := range tokens {
+		if tk.Type != token.CommentType && tk.Position != nil {
+			firstContent = tk.Position.Line
+			break
+		}
+	}
+	for _, tk := range tokens {
+		if tk.Type == token.CommentType && tk.Position != nil && firstContent >= 0 && tk.Position.Line >= firstContent {
+			more = true
+		}
+	}
+	if firstContent < 0 {
+		return "", false
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	return strings.Join(lines[:min(firstContent-1, len(lines))], ""), more
 }
