@@ -1,0 +1,149 @@
+// Package variables resolves CodePipeline's variable references in action
+// configuration: #{Namespace.Key} for the output variables of earlier
+// actions, #{codepipeline.PipelineExecutionId}, and #{variables.Name} for
+// pipeline-level variables (their defaults, overridden at start). It also
+// settles the pipeline-level variables of a new execution. Everything here
+// is pure.
+package variables
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/sluice-ci/sluice/internal/pipeline"
+	"github.com/sluice-ci/sluice/internal/store"
+)
+
+// Reserved namespaces.
+const (
+	NamespaceCodePipeline = "codepipeline"
+	NamespaceVariables    = "variables"
+)
+
+// reference is #{namespace.key}: a namespace without dots, a key up to the
+// closing brace.
+var reference = regexp.MustCompile(`#\{([^.{}]*)\.([^{}]*)\}`)
+
+// Context is what references resolve against.
+type Context struct {
+	PipelineExecutionID string
+	// Pipeline holds the execution's pipeline-level variables.
+	Pipeline map[string]string
+	// Namespaces holds, by namespace, the output variables of the actions
+	// that ran before in this execution.
+	Namespaces map[string]map[string]string
+}
+
+// Resolve returns the configuration with every reference replaced. A
+// reference that does not resolve is an error naming the property and the
+// reference.
+func Resolve(config map[string]string, c Context) (map[string]string, error) {
+	if config == nil {
+		return nil, nil
+	}
+	out := make(map[string]string, len(config))
+	var problems []string
+	for _, key := range slices.Sorted(maps.Keys(config)) {
+		v, errs := resolveString(config[key], c)
+		for _, e := range errs {
+			problems = append(problems, fmt.Sprintf("configuration property %s: %s", key, e))
+		}
+		out[key] = v
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("unresolved variables: %s", strings.Join(problems, "; "))
+	}
+	return out, nil
+}
+
+// String resolves the references of one value (a command, an environment
+// variable).
+func String(s string, c Context) (string, error) {
+	v, errs := resolveString(s, c)
+	if len(errs) > 0 {
+		return "", fmt.Errorf("unresolved variables: %s", strings.Join(errs, "; "))
+	}
+	return v, nil
+}
+
+func resolveString(s string, c Context) (string, []string) {
+	var errs []string
+	v := reference.ReplaceAllStringFunc(s, func(m string) string {
+		sub := reference.FindStringSubmatch(m)
+		ns, key := sub[1], sub[2]
+		val, err := lookup(ns, key, c)
+		if err != "" {
+			errs = append(errs, m+": "+err)
+			return m
+		}
+		return val
+	})
+	return v, errs
+}
+
+func lookup(ns, key string, c Context) (string, string) {
+	switch ns {
+	case NamespaceCodePipeline:
+		if key == "PipelineExecutionId" {
+			return c.PipelineExecutionID, ""
+		}
+		return "", "codepipeline has no variable " + key + " (only PipelineExecutionId)"
+	case NamespaceVariables:
+		if v, ok := c.Pipeline[key]; ok {
+			return v, ""
+		}
+		return "", "the pipeline declares no variable " + key
+	}
+	vars, ok := c.Namespaces[ns]
+	if !ok {
+		return "", "no action before this one has the namespace " + ns
+	}
+	if v, ok := vars[key]; ok {
+		return v, ""
+	}
+	return "", "the action with namespace " + ns + " produced no variable " + key
+}
+
+// Pipeline settles an execution's pipeline-level variables: each declared
+// variable takes its override when StartPipelineExecution gives one, else
+// its default. An override of an undeclared variable, and a variable with
+// neither, are errors.
+func Pipeline(declared []pipeline.Variable, overrides map[string]string) ([]store.ResolvedPipelineVariable, error) {
+	known := map[string]bool{}
+	var out []store.ResolvedPipelineVariable
+	var problems []string
+	for _, d := range declared {
+		known[d.Name] = true
+		v, ok := overrides[d.Name]
+		if !ok {
+			v = d.DefaultValue
+			if v == "" {
+				problems = append(problems, "variable "+d.Name+" has no default value and none was given")
+				continue
+			}
+		}
+		out = append(out, store.ResolvedPipelineVariable{Name: d.Name, ResolvedValue: v})
+	}
+	for _, name := range slices.Sorted(maps.Keys(overrides)) {
+		if !known[name] {
+			problems = append(problems, "the pipeline declares no variable "+name)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("pipeline variables: %s", strings.Join(problems, "; "))
+	}
+	return out, nil
+}
+
+// Map turns an execution's resolved variables into the Context's Pipeline
+// map.
+func Map(vars []store.ResolvedPipelineVariable) map[string]string {
+	m := make(map[string]string, len(vars))
+	for _, v := range vars {
+		m[v.Name] = v.ResolvedValue
+	}
+	return m
+}
