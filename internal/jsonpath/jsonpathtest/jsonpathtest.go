@@ -7,6 +7,7 @@ package jsonpathtest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -131,6 +132,34 @@ func (c *Case) OnlyState() map[string]any {
 		return st
 	}
 	return nil
+}
+
+var causePrefix = regexp.MustCompile(`^An error occurred while executing the state '[^']*' \(entered at the event id #\d+\)\. `)
+
+// Check compares an evaluation's outcome with the recorded one: the output
+// when AWS succeeded, otherwise the error name and the cause without the
+// "An error occurred while executing the state ..." prefix the interpreter
+// adds.
+func (c *Case) Check(t testing.TB, got any, err error) {
+	t.Helper()
+	m := NewMatcher(c.Expected.Placeholders)
+	if c.Expected.Status == "SUCCEEDED" {
+		if err != nil {
+			t.Fatalf("AWS succeeded, got %v", err)
+		}
+		if !m.Match(c.Expected.Output, got) {
+			t.Errorf("got %.300s, AWS recorded %.300s", jsonpath.Text(got), jsonpath.Text(c.Expected.Output))
+		}
+		return
+	}
+	var f *jsonpath.Failure
+	if !errors.As(err, &f) {
+		t.Fatalf("got %.300s, %v; AWS failed with %v", jsonpath.Text(got), err, c.Expected.Error)
+	}
+	want, _ := c.Expected.Cause.(string)
+	if f.Name != c.Expected.Error || !m.Match(causePrefix.ReplaceAllString(want, ""), f.Cause) {
+		t.Errorf("failure %s: %s\nAWS recorded %v: %s", f.Name, f.Cause, c.Expected.Error, want)
+	}
 }
 
 // Decode parses JSON text with UseNumber, failing the test on error.
