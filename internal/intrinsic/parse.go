@@ -221,7 +221,7 @@ func (p *parser) parsePath() (arg, error) {
 		c := p.s[p.pos]
 		switch {
 		case quote != 0:
-			if c == '\\' {
+			if c == '\\' && p.pos+1 < len(p.s) {
 				p.pos++
 			} else if c == quote {
 				quote = 0
