@@ -4,6 +4,11 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sluice-ci/sluice/internal/choice"
+	"github.com/sluice-ci/sluice/internal/intrinsic"
+	"github.com/sluice-ci/sluice/internal/jsonpath"
+	"github.com/sluice-ci/sluice/internal/payload"
 )
 
 // isJSONata reports whether s is a JSONata expression string, {% ... %}.
@@ -27,56 +32,32 @@ func ParseTimestamp(s string) (time.Time, error) {
 }
 
 func checkPath(s string, reference bool) error {
-	if !strings.HasPrefix(s, "$") {
-		return fmt.Errorf("%q does not start with '$'", s)
+	var err error
+	if reference {
+		_, err = jsonpath.CompileReference(s)
+	} else {
+		_, err = jsonpath.Compile(s)
 	}
-	if reference && strings.ContainsAny(s, "*?") {
-		return fmt.Errorf("%q is not a reference path", s)
-	}
-	return nil
+	return err
 }
 
 func checkPathOrIntrinsic(s string) error {
-	if strings.HasPrefix(s, "States.") {
-		return nil
+	if intrinsic.IsIntrinsic(s) {
+		_, err := intrinsic.Parse(s)
+		return err
 	}
 	return checkPath(s, false)
 }
 
-// checkPayload checks the ".$" keys of a JSONPath-mode payload template.
+// checkPayload checks a JSONPath-mode payload template.
 func checkPayload(v any) error {
-	switch t := v.(type) {
-	case map[string]any:
-		for _, k := range sortedKeys(t) {
-			if strings.HasSuffix(k, ".$") {
-				s, ok := t[k].(string)
-				if !ok {
-					return fmt.Errorf("the value of the field '%s' must be a path or an intrinsic function", k)
-				}
-				if err := checkPathOrIntrinsic(s); err != nil {
-					return fmt.Errorf("the field '%s': %w", k, err)
-				}
-				continue
-			}
-			if err := checkPayload(t[k]); err != nil {
-				return err
-			}
-		}
-	case []any:
-		for _, e := range t {
-			if err := checkPayload(e); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	_, err := payload.Compile(v)
+	return err
 }
 
 func checkChoiceRule(rule map[string]any) error {
-	if len(rule) == 0 {
-		return fmt.Errorf("a choice rule needs a comparison or And, Or, Not")
-	}
-	return nil
+	_, err := choice.Parse(rule)
+	return err
 }
 
 func checkJSONataString(s string) error {

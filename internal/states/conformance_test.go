@@ -1,0 +1,499 @@
+package states_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sluice-ci/sluice/internal/states"
+)
+
+// Pass-rate floors of the conformance corpus: the whole corpus, and every
+// category.
+const (
+	minTotalRate    = 0.24
+	minCategoryRate = 0.0
+)
+
+// conformanceCase is one case of the ASL conformance corpus.
+type conformanceCase struct {
+	ID         string          `json:"id"`
+	Category   string          `json:"category"`
+	Definition json.RawMessage `json:"definition"`
+	Input      json.RawMessage `json:"input"`
+	MockConfig json.RawMessage `json:"mock_config"`
+	Expected   struct {
+		Status       string          `json:"status"`
+		Output       json.RawMessage `json:"output"`
+		Error        *string         `json:"error"`
+		Cause        json.RawMessage `json:"cause"`
+		Events       []projected     `json:"events"`
+		Placeholders []string        `json:"placeholders"`
+	} `json:"expected"`
+}
+
+type projected struct {
+	Type string `json:"type"`
+	Name string `json:"name,omitempty"`
+}
+
+// conformanceDir finds the corpus: $SLUICE_SHARED_DIR/asl-conformance or
+// <repo root>/../shared/asl-conformance.
+func conformanceDir(t *testing.T) string {
+	if d := os.Getenv("SLUICE_SHARED_DIR"); d != "" {
+		return filepath.Join(d, "asl-conformance")
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "asl-conformance")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("repository root (go.mod) not found")
+		}
+		dir = parent
+	}
+}
+
+func loadCases(t *testing.T) []*conformanceCase {
+	dir := filepath.Join(conformanceDir(t), "cases")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) == 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("no conformance cases in %s", dir)
+		}
+		t.Skipf("no conformance cases in %s", dir)
+	}
+	var cases []*conformanceCase
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &conformanceCase{}
+		if err := json.Unmarshal(data, c); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		cases = append(cases, c)
+	}
+	sort.Slice(cases, func(i, j int) bool { return cases[i].ID < cases[j].ID })
+	return cases
+}
+
+// runCase runs a case as `sluice states run --virtual-clock --history` does
+// and returns the printed JSON.
+func runCase(c *conformanceCase) ([]byte, error) {
+	opts := states.RunOptions{Definition: c.Definition, Input: c.Input, VirtualClock: true, History: true}
+	if len(c.MockConfig) > 0 && string(c.MockConfig) != "null" {
+		mc, err := states.ParseMockConfig(c.MockConfig)
+		if err != nil {
+			return nil, err
+		}
+		opts.Mocks, opts.TestCase = mc, "Replay"
+	}
+	res, err := states.Run(context.Background(), opts)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res)
+}
+
+type caseResult struct {
+	c      *conformanceCase
+	reason string // empty when the case passed
+	events bool   // the event projection matched
+}
+
+func TestConformance(t *testing.T) {
+	cases := loadCases(t)
+	results := make([]caseResult, len(cases))
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				results[i] = checkCase(cases[i])
+			}
+		}()
+	}
+	for i := range cases {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	type tally struct{ pass, total int }
+	byCat := map[string]*tally{}
+	var total tally
+	var evMatch, evTotal int
+	var failing []string
+	for _, r := range results {
+		tl := byCat[r.c.Category]
+		if tl == nil {
+			tl = &tally{}
+			byCat[r.c.Category] = tl
+		}
+		tl.total++
+		total.total++
+		if r.reason == "" {
+			tl.pass++
+			total.pass++
+		} else {
+			failing = append(failing, fmt.Sprintf("  %s: %s", r.c.ID, r.reason))
+		}
+		if r.c.Expected.Events != nil {
+			evTotal++
+			if r.events {
+				evMatch++
+			}
+		}
+	}
+	cats := make([]string, 0, len(byCat))
+	for c := range byCat {
+		cats = append(cats, c)
+	}
+	sort.Strings(cats)
+	var report strings.Builder
+	fmt.Fprintf(&report, "ASL conformance: %d/%d passed (%.1f%%)\n", total.pass, total.total, 100*float64(total.pass)/float64(total.total))
+	low := false
+	for _, c := range cats {
+		tl := byCat[c]
+		rate := float64(tl.pass) / float64(tl.total)
+		fmt.Fprintf(&report, "  %-22s %4d/%-4d %5.1f%%\n", c, tl.pass, tl.total, 100*rate)
+		if rate < minCategoryRate {
+			low = true
+		}
+	}
+	fmt.Fprintf(&report, "events_match: %d/%d (%.1f%%)\n", evMatch, evTotal, 100*float64(evMatch)/float64(max(evTotal, 1)))
+	if len(failing) > 0 {
+		fmt.Fprintf(&report, "failing cases:\n%s\n", strings.Join(failing, "\n"))
+	}
+	t.Log(report.String())
+	if float64(total.pass)/float64(total.total) < minTotalRate || low {
+		t.Errorf("conformance below %.0f%% overall or %.0f%% in a category", 100*minTotalRate, 100*minCategoryRate)
+	}
+}
+
+// checkCase runs a case and compares it by the corpus rules.
+func checkCase(c *conformanceCase) (r caseResult) {
+	r.c = c
+	defer func() {
+		if p := recover(); p != nil {
+			r.reason = fmt.Sprintf("panic: %v", p)
+		}
+	}()
+	out, err := runCase(c)
+	if err != nil {
+		r.reason = oneLine("run: " + err.Error())
+		return r
+	}
+	var got struct {
+		Status string          `json:"status"`
+		Output json.RawMessage `json:"output"`
+		Error  *string         `json:"error"`
+		Cause  *string         `json:"cause"`
+		Events []struct {
+			Type    string `json:"type"`
+			Entered *struct {
+				Name string `json:"name"`
+			} `json:"stateEnteredEventDetails"`
+			Exited *struct {
+				Name string `json:"name"`
+			} `json:"stateExitedEventDetails"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		r.reason = "bad output: " + err.Error()
+		return r
+	}
+	if c.Expected.Events != nil {
+		var proj []projected
+		for _, e := range got.Events {
+			p := projected{Type: e.Type}
+			if e.Entered != nil {
+				p.Name = e.Entered.Name
+			} else if e.Exited != nil {
+				p.Name = e.Exited.Name
+			}
+			proj = append(proj, p)
+		}
+		r.events = eventsMatch(c.Expected.Events, proj)
+	}
+	m := &matcher{placeholders: c.Expected.Placeholders}
+	exp := c.Expected
+	switch {
+	case got.Status != exp.Status:
+		r.reason = fmt.Sprintf("status %s, want %s (error %s, cause %s)", got.Status, exp.Status, str(got.Error), str(got.Cause))
+	case exp.Status == "SUCCEEDED":
+		if !m.jsonEqual(decode(exp.Output), decode(got.Output)) {
+			r.reason = oneLine(fmt.Sprintf("output %s, want %s", got.Output, exp.Output))
+		}
+	default:
+		if str(exp.Error) != str(got.Error) {
+			r.reason = oneLine(fmt.Sprintf("error %q, want %q (cause %s)", str(got.Error), str(exp.Error), str(got.Cause)))
+		} else if !m.causeMatches(exp.Cause, got.Cause) {
+			r.reason = oneLine(fmt.Sprintf("cause %q, want %s", str(got.Cause), exp.Cause))
+		}
+	}
+	return r
+}
+
+func str(s *string) string {
+	if s == nil {
+		return "<none>"
+	}
+	return *s
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
+
+func decode(raw []byte) any {
+	if len(raw) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return string(raw)
+	}
+	return v
+}
+
+// eventsMatch compares {type, name} projections exactly, except inside
+// each outermost Parallel state, where both sides are sorted.
+func eventsMatch(want, got []projected) bool {
+	a, b := normalizeEvents(want), normalizeEvents(got)
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func normalizeEvents(list []projected) []projected {
+	out := append([]projected(nil), list...)
+	for i := 0; i < len(out); i++ {
+		if out[i].Type != "ParallelStateEntered" {
+			continue
+		}
+		depth, end := 0, len(out)
+		for j := i; j < len(out); j++ {
+			switch out[j].Type {
+			case "ParallelStateEntered":
+				depth++
+			case "ParallelStateExited":
+				depth--
+			}
+			if depth == 0 {
+				end = j
+				break
+			}
+		}
+		win := out[i+1 : end]
+		sort.SliceStable(win, func(x, y int) bool {
+			if win[x].Type != win[y].Type {
+				return win[x].Type < win[y].Type
+			}
+			return win[x].Name < win[y].Name
+		})
+		i = end
+	}
+	return out
+}
+
+// matcher compares expected values that hold LocalStack's placeholders.
+type matcher struct {
+	placeholders []string
+}
+
+var (
+	tokenPattern     = regexp.MustCompile(`<[^<>\s]+>`)
+	wholePlaceholder = map[string]bool{
+		"timestamp": true, "date": true, "datetime": true, "snf_role_arn": true, "RequestId": true,
+		"start-date": true, "stop-date": true, "request_id": true, "uuid": true,
+	}
+	isoTimestamp = `\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?`
+)
+
+// wildcard reports whether an expected value matches anything.
+func (m *matcher) wildcard(s string) bool {
+	if wholePlaceholder[s] || tokenPattern.FindString(s) == s {
+		return true
+	}
+	for _, p := range m.placeholders {
+		if s == p {
+			return true
+		}
+	}
+	return false
+}
+
+// pattern turns an expected string into a regular expression.
+func (m *matcher) pattern(s string) *regexp.Regexp {
+	type span struct {
+		from, to int
+		re       string
+	}
+	var spans []span
+	for _, loc := range tokenPattern.FindAllStringIndex(s, -1) {
+		spans = append(spans, span{loc[0], loc[1], `.+?`})
+	}
+	for _, loc := range regexp.MustCompile(`111111111111`).FindAllStringIndex(s, -1) {
+		spans = append(spans, span{loc[0], loc[1], `\d{12}`})
+	}
+	for _, loc := range regexp.MustCompile(`date`).FindAllStringIndex(s, -1) {
+		spans = append(spans, span{loc[0], loc[1], `(?:date|` + isoTimestamp + `)`})
+	}
+	for _, p := range m.placeholders {
+		if len(p) < 6 {
+			continue
+		}
+		for _, loc := range regexp.MustCompile(regexp.QuoteMeta(p)).FindAllStringIndex(s, -1) {
+			spans = append(spans, span{loc[0], loc[1], `.+?`})
+		}
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
+	var b strings.Builder
+	b.WriteString(`(?s)^`)
+	pos := 0
+	for _, sp := range spans {
+		if sp.from < pos {
+			continue
+		}
+		b.WriteString(regexp.QuoteMeta(s[pos:sp.from]))
+		b.WriteString(sp.re)
+		pos = sp.to
+	}
+	b.WriteString(regexp.QuoteMeta(s[pos:]))
+	b.WriteString(`$`)
+	return regexp.MustCompile(b.String())
+}
+
+func (m *matcher) stringMatches(want, got string) bool {
+	return want == got || m.pattern(want).MatchString(got)
+}
+
+func (m *matcher) jsonEqual(want, got any) bool {
+	if ws, ok := want.(string); ok && m.wildcard(ws) {
+		switch got.(type) {
+		case string, json.Number:
+			return true
+		}
+	}
+	switch w := want.(type) {
+	case nil:
+		return got == nil
+	case bool:
+		g, ok := got.(bool)
+		return ok && g == w
+	case json.Number:
+		g, ok := got.(json.Number)
+		return ok && numbersEqual(w, g)
+	case string:
+		g, ok := got.(string)
+		return ok && m.stringMatches(w, g)
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !m.jsonEqual(w[i], g[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		used := map[string]bool{}
+		for k, wv := range w {
+			if gv, ok := g[k]; ok {
+				used[k] = true
+				if !m.jsonEqual(wv, gv) {
+					return false
+				}
+			}
+		}
+		for k, wv := range w {
+			if _, ok := g[k]; ok {
+				continue
+			}
+			found := false
+			for gk, gv := range g {
+				if !used[gk] && m.stringMatches(k, gk) && m.jsonEqual(wv, gv) {
+					used[gk], found = true, true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func numbersEqual(a, b json.Number) bool {
+	x, ok1 := new(big.Rat).SetString(string(a))
+	y, ok2 := new(big.Rat).SetString(string(b))
+	if !ok1 || !ok2 {
+		return a == b
+	}
+	return x.Cmp(y) == 0
+}
+
+// causeMatches compares causes: as JSON when the expected one is JSON, as
+// text with placeholders otherwise.
+func (m *matcher) causeMatches(want json.RawMessage, got *string) bool {
+	if len(want) == 0 || string(want) == "null" {
+		return got == nil || *got == ""
+	}
+	if got == nil {
+		return false
+	}
+	w := decode(want)
+	if s, ok := w.(string); ok {
+		t := strings.TrimSpace(s)
+		if strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
+			if parsed := decode([]byte(t)); parsed != nil {
+				if _, isStr := parsed.(string); !isStr {
+					w = parsed
+				}
+			}
+		}
+	}
+	if s, ok := w.(string); ok {
+		return m.stringMatches(s, *got)
+	}
+	return m.jsonEqual(w, decode([]byte(*got)))
+}

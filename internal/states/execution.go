@@ -1,0 +1,243 @@
+package states
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Execution statuses.
+const (
+	StatusRunning   = "RUNNING"
+	StatusSucceeded = "SUCCEEDED"
+	StatusFailed    = "FAILED"
+	StatusTimedOut  = "TIMED_OUT"
+	StatusAborted   = "ABORTED"
+)
+
+// Why an execution's context was cancelled.
+var (
+	errEngineClosed = errors.New("engine closed")
+	errTimedOut     = errors.New("execution timed out")
+	errBranchFailed = errors.New("a sibling branch or iteration failed")
+)
+
+// stopRequest is the cancellation cause of StopExecution.
+type stopRequest struct{ f *failure }
+
+func (s *stopRequest) Error() string { return "execution stopped" }
+
+// execution is one running (or finished) execution.
+type execution struct {
+	eng        *Engine
+	arn        string
+	name       string
+	machineArn string
+	definition string
+	roleArn    string
+	prog       *program
+	input      any
+	inputText  string
+	start      time.Time
+	timeout    time.Duration
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	baton  baton
+
+	mu           sync.Mutex
+	lastID       int64
+	count        int
+	pending      []*Event
+	recorded     map[string][]*Event
+	mocks        *Mocks
+	mockCalls    map[string]int
+	redriveCount int
+	redriveDate  time.Time
+	status       string
+	closeEvent   *Event
+	stopDate     time.Time
+	done         chan struct{}
+
+	flushMu sync.Mutex
+}
+
+// append assigns the next id to an event of scope s and queues it for the
+// log.
+func (x *execution) append(s *scope, e *Event) {
+	x.mu.Lock()
+	if x.eng.closing() {
+		x.mu.Unlock()
+		panic(stopRun{errEngineClosed})
+	}
+	x.lastID++
+	x.count++
+	e.ID = x.lastID
+	e.PreviousID = s.prev
+	e.Execution = x.arn
+	e.Scope = s.key
+	e.Time = x.eng.clock.Now()
+	x.pending = append(x.pending, e)
+	flush := len(x.pending) >= 512
+	x.mu.Unlock()
+	if flush {
+		x.flush()
+	}
+}
+
+// flush makes every emitted event durable. It is called before any effect
+// outside the engine: dispatching a task, waiting on a timer, answering
+// SendTask*, reporting an execution closed.
+func (x *execution) flush() {
+	x.flushMu.Lock()
+	defer x.flushMu.Unlock()
+	x.mu.Lock()
+	batch := x.pending
+	x.pending = nil
+	x.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	if err := x.eng.log.Append(batch); err != nil {
+		panic(stopRun{fmt.Errorf("append history: %w", err)})
+	}
+}
+
+// pause gives up the baton and the clock before the goroutine blocks.
+func (x *execution) pause() {
+	x.baton.release()
+	x.eng.idle()
+}
+
+// resume takes the baton back after the goroutine was woken (with a clock
+// unit handed over by whatever woke it).
+func (x *execution) resume() { x.baton.acquire() }
+
+// sleepUntil waits until the clock reaches at or the scope is cancelled.
+func (s *scope) sleepUntil(at time.Time) error {
+	x := s.x
+	x.flush()
+	t := x.eng.clock.NewTimer(at)
+	x.pause()
+	select {
+	case <-t.C():
+	case <-s.ctx.Done():
+		if t.Stop() {
+			x.eng.busy()
+		}
+	}
+	x.resume()
+	return s.ctx.Err()
+}
+
+// contextTime formats a time as the context object and the API show it.
+func contextTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// run executes (or resumes) the execution to its end. It is the execution's
+// main goroutine and holds a clock unit while it runs.
+func (x *execution) run(startedID int64) {
+	defer x.eng.idle()
+	defer x.eng.wg.Done()
+	x.baton.acquire()
+	var out any
+	var f *failure
+	stopped := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				switch v := r.(type) {
+				case stopRun:
+					err = v.err
+				case divergence:
+					f = runtimeFailure("The execution history could not be replayed: " + v.msg)
+				default:
+					panic(r)
+				}
+			}
+		}()
+		if x.timeout > 0 {
+			x.watchTimeout()
+		}
+		s := x.newScope(x.ctx, "", startedID, &varScope{})
+		out, f = s.runBlock(x.prog.root, x.input)
+		return nil
+	}()
+	if stopped != nil {
+		x.baton.release()
+		return
+	}
+	x.finish(out, f)
+	x.baton.release()
+}
+
+func (x *execution) watchTimeout() {
+	deadline := x.start.Add(x.timeout)
+	t := x.eng.clock.NewTimer(deadline)
+	go func() {
+		select {
+		case <-t.C():
+			x.cancel(errTimedOut)
+			x.eng.idle()
+		case <-x.done:
+			if !t.Stop() {
+				<-t.C()
+				x.eng.idle()
+			}
+		}
+	}()
+}
+
+// finish emits the terminal event of the execution.
+func (x *execution) finish(out any, f *failure) {
+	top := &scope{x: x, key: "", prev: x.lastID}
+	var e *Event
+	cause := context.Cause(x.ctx)
+	var stop *stopRequest
+	switch {
+	case errors.Is(cause, errEngineClosed):
+		return
+	case errors.As(cause, &stop):
+		e = &Event{Type: ExecutionAborted, Detail: Detail{Error: stop.f.Error, Cause: stop.f.Cause}}
+	case errors.Is(cause, errTimedOut):
+		name := "States.Timeout"
+		e = &Event{Type: ExecutionTimedOut, Detail: Detail{Error: &name}}
+	case f != nil:
+		e = &Event{Type: ExecutionFailed, Detail: Detail{Error: f.Error, Cause: f.Cause}}
+	default:
+		e = &Event{Type: ExecutionSucceeded, Detail: Detail{Output: out, HasOutput: true}}
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(stopRun); !ok {
+					panic(r)
+				}
+				e = nil
+			}
+		}()
+		top.emit(e)
+		x.flush()
+	}()
+	if e == nil {
+		return
+	}
+	x.eng.closeExecution(x, e)
+}
+
+// status returns the status an event closes an execution with.
+func terminalStatus(typ string) string {
+	switch typ {
+	case ExecutionSucceeded:
+		return StatusSucceeded
+	case ExecutionFailed:
+		return StatusFailed
+	case ExecutionTimedOut:
+		return StatusTimedOut
+	case ExecutionAborted:
+		return StatusAborted
+	}
+	return StatusRunning
+}

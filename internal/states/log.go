@@ -1,0 +1,126 @@
+package states
+
+import (
+	"sort"
+	"sync"
+	"time"
+)
+
+// EventLog stores what the engine must not lose: the history of every
+// execution and the state machines. The engine appends each event before it
+// acts on it, and rebuilds every open execution from its events after a
+// restart.
+//
+// NewMemoryLog keeps everything in memory; the history package implements it
+// on SQLite.
+type EventLog interface {
+	// Append stores events, of one or several executions, in order. When it
+	// returns without error they are durable.
+	Append(events []*Event) error
+	// History returns the events of one execution in id order.
+	History(execution string) ([]*Event, error)
+	// Executions returns every execution the log holds.
+	Executions() ([]ExecutionRecord, error)
+	// SaveMachine creates or replaces a state machine record.
+	SaveMachine(m MachineRecord) error
+	// Machines returns every state machine record, deleted ones included.
+	Machines() ([]MachineRecord, error)
+	Close() error
+}
+
+// ExecutionRecord is what a log knows of one execution without its full
+// history: its ExecutionStarted event and the latest event that changed its
+// status (terminal or ExecutionRedriven), nil while it never closed.
+type ExecutionRecord struct {
+	Started *Event
+	Status  *Event
+}
+
+// Open reports whether the execution is running.
+func (r ExecutionRecord) Open() bool {
+	return r.Status == nil || r.Status.Type == ExecutionRedriven
+}
+
+// MachineRecord is a stored state machine.
+type MachineRecord struct {
+	Arn        string
+	Name       string
+	Definition string
+	RoleArn    string
+	Type       string
+	Created    time.Time
+	Updated    time.Time
+	Deleted    bool
+}
+
+// memoryLog is the in-memory EventLog.
+type memoryLog struct {
+	mu         sync.RWMutex
+	histories  map[string][]*Event
+	executions map[string]*ExecutionRecord
+	machines   map[string]MachineRecord
+}
+
+// NewMemoryLog returns an EventLog that keeps everything in memory.
+func NewMemoryLog() EventLog {
+	return &memoryLog{
+		histories:  map[string][]*Event{},
+		executions: map[string]*ExecutionRecord{},
+		machines:   map[string]MachineRecord{},
+	}
+}
+
+func (l *memoryLog) Append(events []*Event) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range events {
+		l.histories[e.Execution] = append(l.histories[e.Execution], e)
+		switch {
+		case e.Type == ExecutionStarted:
+			l.executions[e.Execution] = &ExecutionRecord{Started: e}
+		case IsTerminal(e.Type) || e.Type == ExecutionRedriven:
+			if r := l.executions[e.Execution]; r != nil {
+				r.Status = e
+			}
+		}
+	}
+	return nil
+}
+
+func (l *memoryLog) History(execution string) ([]*Event, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	h := l.histories[execution]
+	return h[:len(h):len(h)], nil
+}
+
+func (l *memoryLog) Executions() ([]ExecutionRecord, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	out := make([]ExecutionRecord, 0, len(l.executions))
+	for _, r := range l.executions {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Started.Time.Before(out[j].Started.Time) })
+	return out, nil
+}
+
+func (l *memoryLog) SaveMachine(m MachineRecord) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.machines[m.Arn] = m
+	return nil
+}
+
+func (l *memoryLog) Machines() ([]MachineRecord, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	out := make([]MachineRecord, 0, len(l.machines))
+	for _, m := range l.machines {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out, nil
+}
+
+func (l *memoryLog) Close() error { return nil }

@@ -1,0 +1,415 @@
+package states
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/sluice-ci/sluice/internal/asl"
+	"github.com/sluice-ci/sluice/internal/jsonpath"
+)
+
+// childResult is how a branch or iteration ended.
+type childResult struct {
+	i    int
+	out  any
+	f    *failure
+	last time.Time
+	stop any // a panic value (stopRun, divergence) to pass on
+}
+
+// fanOut runs count children (branches or iterations) of the state whose
+// start event is startedID, at most limit at once (0: no limit), and
+// collects their outputs in order. The first failure that tolerated does
+// not accept cancels the others.
+func (st *stateRun) fanOut(startedID int64, count, limit int, silent bool, tolerated func(failed int) bool,
+	child func(cs *scope, i int) (any, *failure)) ([]any, *failure, time.Time) {
+	s := st.s
+	x := s.x
+	ctx, cancel := context.WithCancelCause(s.ctx)
+	defer cancel(nil)
+	results := make(chan childResult, count)
+	outs := make([]any, count)
+	next, running, failed := 0, 0, 0
+	start := func() {
+		i := next
+		next++
+		running++
+		key := childKey(s.key, startedID, i)
+		vars := s.vars.child()
+		x.eng.busy()
+		x.eng.wg.Add(1)
+		t := x.baton.ticket()
+		go func() {
+			defer x.eng.wg.Done()
+			<-t
+			res := childResult{i: i}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						res.stop = r
+					}
+				}()
+				cs := x.newScope(ctx, key, startedID, vars)
+				cs.silent = silent
+				res.out, res.f = child(cs, i)
+				res.last = cs.lastTime
+			}()
+			x.baton.release()
+			results <- res
+		}()
+	}
+	if limit <= 0 || limit > count {
+		limit = count
+	}
+	for next < limit {
+		start()
+	}
+	var first *failure
+	var last time.Time
+	var stop any
+	for running > 0 {
+		x.pause()
+		res := <-results
+		x.resume()
+		running--
+		switch {
+		case res.stop != nil:
+			if stop == nil {
+				stop = res.stop
+				cancel(errBranchFailed)
+			}
+		case res.f == abortedFailure:
+		case res.f != nil:
+			failed++
+			if first == nil && (tolerated == nil || !tolerated(failed)) {
+				first, last = res.f, res.last
+				cancel(errBranchFailed)
+			}
+		default:
+			outs[res.i] = res.out
+		}
+		if first == nil && stop == nil && next < count && ctx.Err() == nil {
+			start()
+		}
+	}
+	if stop != nil {
+		panic(stop)
+	}
+	if first != nil {
+		return nil, first, last
+	}
+	if s.ctx.Err() != nil {
+		return nil, abortedFailure, last
+	}
+	return outs, nil, last
+}
+
+// fanOutRetry decides whether a failed Parallel or Map state runs again and
+// waits for the back-off. The delay is drawn from a generator seeded by the
+// execution and the state's start event, so that a replay waits until the
+// same deadline; it counts from the failing child's last event.
+func (st *stateRun) fanOutRetry(f *failure, counts []int64, startedID int64, failedAt time.Time) (bool, *failure) {
+	idx, retry := st.retrier(f, counts)
+	if !retry {
+		return false, nil
+	}
+	r := st.n.retry[idx]
+	secs := float64(r.IntervalSeconds) * math.Pow(r.BackoffRate, float64(counts[idx]))
+	if r.MaxDelaySeconds > 0 && secs > float64(r.MaxDelaySeconds) {
+		secs = float64(r.MaxDelaySeconds)
+	}
+	if r.JitterStrategy == "FULL" {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%s/%d", st.s.x.arn, startedID)
+		secs *= rand.New(rand.NewPCG(h.Sum64(), 0)).Float64()
+	}
+	counts[idx]++
+	if st.s.replaying() {
+		return true, nil
+	}
+	if err := st.s.sleepUntil(failedAt.Add(time.Duration(secs * float64(time.Second)))); err != nil {
+		return false, abortedFailure
+	}
+	return true, nil
+}
+
+func (st *stateRun) parallel() (any, *node, *failure) {
+	n := st.n
+	input, f := st.stateInput()
+	if f != nil {
+		return st.catch(f)
+	}
+	counts := make([]int64, len(n.retry))
+	for {
+		started := st.s.emit(&Event{Type: ParallelStateStarted})
+		outs, f, failedAt := st.fanOut(started.ID, len(n.branches), 0, false, nil, func(cs *scope, i int) (any, *failure) {
+			return cs.runBlock(n.branches[i], input)
+		})
+		if f == abortedFailure {
+			return nil, nil, f
+		}
+		if f == nil {
+			st.s.emit(&Event{Type: ParallelStateSucceeded})
+			return st.finishResult(outs)
+		}
+		retry, g := st.fanOutRetry(f, counts, started.ID, failedAt)
+		if g != nil {
+			return nil, nil, g
+		}
+		if !retry {
+			st.s.emit(&Event{Type: ParallelStateFailed})
+			return st.catch(f)
+		}
+	}
+}
+
+// mapItems returns the items a Map state iterates over.
+func (st *stateRun) mapItems() (items []any, eff any, f *failure) {
+	n := st.n
+	if n.jsonata {
+		eff = st.input
+		var v any = st.input
+		if n.items != nil {
+			var err error
+			if v, err = n.items.eval(st.env(st.input)); err != nil {
+				return nil, nil, st.evalFailure(err, "Items")
+			}
+			arr, ok := v.([]any)
+			if !ok {
+				src, _ := n.s.Items.Value.(string)
+				if e, isExpr := asl.IsJSONata(src); isExpr {
+					src = e
+				}
+				return nil, nil, st.evalFailure(&evalError{errQueryEvaluation, fmt.Sprintf(
+					"The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s",
+					src, jsonType(v), jsonpath.Text(v))}, "Items")
+			}
+			return arr, eff, nil
+		}
+		arr, ok := v.([]any)
+		if !ok {
+			return nil, nil, st.evalFailure(&evalError{errQueryEvaluation, fmt.Sprintf(
+				"Map state input must be an array but was: %s", jsonpath.Text(v))}, "Items")
+		}
+		return arr, eff, nil
+	}
+	if eff, f = st.inputPath(st.input); f != nil {
+		return nil, nil, f
+	}
+	v, f := st.applyPath(n.itemsPath, eff)
+	if f != nil {
+		return nil, nil, f
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, nil, st.evalFailure(&evalError{errRuntime, fmt.Sprintf(
+			"Map state input must be an array but was: %s", jsonpath.Text(v))}, "ItemsPath")
+	}
+	return arr, eff, nil
+}
+
+// jsonType names the JSON type of a value as AWS does in its messages.
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case json.Number:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	}
+	return "object"
+}
+
+// mapNumber evaluates MaxConcurrency or a tolerated failure field: a
+// literal, a JSONata expression or a path.
+func (st *stateRun) mapNumber(e expr, p *jsonpath.Path, env *evalEnv, field string) (float64, bool, *failure) {
+	var v any
+	switch {
+	case e != nil:
+		var err error
+		if v, err = e.eval(env); err != nil {
+			return 0, false, st.evalFailure(err, field)
+		}
+	case p != nil:
+		var err error
+		if v, err = p.Get(env.pathEnv()); err != nil {
+			return 0, false, st.pathFailure(err)
+		}
+	default:
+		return 0, false, nil
+	}
+	var text string
+	switch t := v.(type) {
+	case json.Number:
+		text = string(t)
+	case string:
+		text = t
+	}
+	x, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		name := errRuntime
+		if st.n.jsonata {
+			name = errQueryEvaluation
+		}
+		path := field
+		if p != nil {
+			path = p.String()
+		}
+		return 0, false, st.evalFailure(&evalError{name, fmt.Sprintf(
+			"The %sPath field refers to value %q which is not a valid float: %s", field, jsonpath.Text(v), path)}, field)
+	}
+	return x, true, nil
+}
+
+func (st *stateRun) mapState() (any, *node, *failure) {
+	n := st.n
+	items, eff, f := st.mapItems()
+	if f != nil {
+		st.s.emit(&Event{Type: MapStateFailed})
+		return st.catch(f)
+	}
+	counts := make([]int64, len(n.retry))
+	distributed := n.processor.def.ProcessorMode == "DISTRIBUTED"
+	for {
+		length := len(items)
+		started := st.s.emit(&Event{Type: MapStateStarted, Detail: Detail{Length: &length}})
+		env := st.env(eff)
+		limit, _, f := st.mapNumber(n.maxConcurrency, n.maxConcurrencyPath, env, "MaxConcurrency")
+		if f != nil {
+			return nil, nil, f
+		}
+		tolerated, f := st.toleration(env, len(items))
+		if f != nil {
+			return nil, nil, f
+		}
+		if distributed {
+			label := n.s.Label
+			if label == "" {
+				label = n.name
+			}
+			arn := mapRunArn(st.s.x.arn, label, newRequestID())
+			st.s.emit(&Event{Type: MapRunStarted, Detail: Detail{MapRunArn: arn}})
+		}
+		outs, f, failedAt := st.fanOut(started.ID, len(items), int(limit), distributed, tolerated, func(cs *scope, i int) (any, *failure) {
+			return st.iteration(cs, i, items[i], eff, distributed)
+		})
+		if f == abortedFailure {
+			return nil, nil, f
+		}
+		if f == nil {
+			if distributed {
+				st.s.emit(&Event{Type: MapRunSucceeded})
+			}
+			st.s.emit(&Event{Type: MapStateSucceeded})
+			return st.finishResult(outs)
+		}
+		retry, g := st.fanOutRetry(f, counts, started.ID, failedAt)
+		if g != nil {
+			return nil, nil, g
+		}
+		if !retry {
+			if distributed {
+				st.s.emit(&Event{Type: MapRunFailed, Detail: Detail{Error: f.Error, Cause: f.Cause}})
+			}
+			st.s.emit(&Event{Type: MapStateFailed})
+			return st.catch(f)
+		}
+	}
+}
+
+// toleration evaluates the tolerated failure fields into a test of how many
+// failed iterations the Map state accepts.
+func (st *stateRun) toleration(env *evalEnv, total int) (func(failed int) bool, *failure) {
+	n := st.n
+	count, hasCount, f := st.mapNumber(n.toleratedCount, n.toleratedCountPath, env, "ToleratedFailureCount")
+	if f != nil {
+		return nil, f
+	}
+	if hasCount && count < 0 {
+		return nil, st.evalFailure(&evalError{errRuntime, "ToleratedFailureCount cannot be negative."}, "ToleratedFailureCount")
+	}
+	pct, hasPct, f := st.mapNumber(n.toleratedPercentage, n.toleratedPercentPath, env, "ToleratedFailurePercentage")
+	if f != nil {
+		return nil, f
+	}
+	if hasPct && (pct < 0 || pct > 100) {
+		return nil, st.evalFailure(&evalError{errRuntime, "ToleratedFailurePercentage must be between 0 and 100."}, "ToleratedFailurePercentage")
+	}
+	if !hasCount && !hasPct {
+		return nil, nil
+	}
+	return func(failed int) bool {
+		if hasCount && float64(failed) <= count {
+			return true
+		}
+		return hasPct && total > 0 && float64(failed)*100/float64(total) <= pct
+	}, nil
+}
+
+// iteration runs one item of a Map state in its own scope.
+func (st *stateRun) iteration(cs *scope, i int, item, eff any, distributed bool) (any, *failure) {
+	n := st.n
+	idx := i
+	if !distributed {
+		cs.emit(&Event{Type: MapIterationStarted, Detail: Detail{Name: n.name, Index: &idx}})
+	}
+	input := item
+	sel := n.itemSelector
+	if sel == nil && !n.jsonata {
+		sel = n.params
+	}
+	if sel != nil {
+		env := st.itemEnv(eff, i, item)
+		v, err := sel.eval(env)
+		if err != nil {
+			f := st.evalFailure(err, "ItemSelector")
+			if !distributed {
+				cs.emit(&Event{Type: MapIterationFailed, Detail: Detail{Name: n.name, Index: &idx}})
+			}
+			return nil, f
+		}
+		input = v
+	}
+	out, f := cs.runBlock(n.processor, input)
+	if distributed {
+		return out, f
+	}
+	switch {
+	case f == nil:
+		cs.emit(&Event{Type: MapIterationSucceeded, Detail: Detail{Name: n.name, Index: &idx}})
+	case f == abortedFailure:
+		if errorsIsBranchFailed(cs.ctx) {
+			cs.emit(&Event{Type: MapIterationAborted, Detail: Detail{Name: n.name, Index: &idx}})
+		}
+	default:
+		cs.emit(&Event{Type: MapIterationFailed, Detail: Detail{Name: n.name, Index: &idx}})
+	}
+	return out, f
+}
+
+// itemEnv is the environment of an ItemSelector: the Map state's input and
+// the context object with Map.Item.
+func (st *stateRun) itemEnv(eff any, i int, item any) *evalEnv {
+	base := st.contextObject().(map[string]any)
+	ctx := make(map[string]any, len(base)+1)
+	for k, v := range base {
+		ctx[k] = v
+	}
+	ctx["Map"] = map[string]any{"Item": map[string]any{"Index": jsonInt(int64(i)), "Value": item}}
+	input := eff
+	if st.n.jsonata {
+		input = st.input
+	}
+	return &evalEnv{input: input, context: func() any { return ctx }, vars: st.s.vars}
+}
