@@ -156,11 +156,11 @@ func (st *stateRun) contextObject() any {
 	}
 	st.ctxObj = map[string]any{
 		"Execution": exec,
-		"State": map[string]any{
-			"EnteredTime": contextTime(st.enteredTime), "Name": st.n.name,
-			"RetryCount": jsonInt(int64(st.retryCount)),
-		},
+		"State": map[string]any{"EnteredTime": contextTime(st.enteredTime), "Name": st.n.name},
 		"StateMachine": map[string]any{"Id": x.machineArn, "Name": machineName(x.machineArn)},
+	}
+	if st.n.resource != nil {
+		st.ctxObj["State"].(map[string]any)["RetryCount"] = jsonInt(int64(st.retryCount))
 	}
 	if st.token != "" {
 		st.ctxObj["Task"] = map[string]any{"Token": st.token}
@@ -493,7 +493,7 @@ func (st *stateRun) waitDeadline(env *evalEnv) (time.Time, *failure) {
 		if perr != nil {
 			return time.Time{}, st.evalFailure(&evalError{errRuntime, fmt.Sprintf(
 				"The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s",
-				s.TimestampPath, jsonpath.Text(v))}, "")
+				s.TimestampPath, rawText(v))}, "")
 		}
 		return t, nil
 	}
@@ -614,3 +614,12 @@ func (st *stateRun) stateInput() (any, *failure) {
 
 // jsonInt is an integer as a JSON value.
 func jsonInt(i int64) any { return jsonNumber(i) }
+
+// rawText shows a value in a message: a string as it is, anything else as
+// JSON.
+func rawText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return jsonpath.Text(v)
+}

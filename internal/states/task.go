@@ -125,7 +125,7 @@ func (st *stateRun) task() (any, *node, *failure) {
 	for attempt := 0; ; attempt++ {
 		st.retryCount = attempt
 		st.token = ""
-		if r.callback() {
+		if r.submitted() {
 			st.token = newToken()
 		}
 		st.resetContext()
@@ -355,7 +355,11 @@ func (d *dispatch) mocked(call int) outcome {
 	d.submit(map[string]any{})
 	if resp.Throw != nil {
 		f := &failure{Error: resp.Throw.Error, Cause: resp.Throw.Cause}
-		return outcome{f: f, timedOut: f.name() == errTimeout}
+		timedOut := f.name() == errTimeout
+		if timedOut && f.Cause == nil {
+			f.Cause = strPtr("")
+		}
+		return outcome{f: f, timedOut: timedOut}
 	}
 	return outcome{output: resp.Return}
 }
@@ -440,7 +444,7 @@ func (d *dispatch) run() outcome {
 	timeoutOutcome := func() outcome {
 		stop()
 		p.close(ErrTaskTimedOut)
-		return outcome{f: &failure{Error: strPtr(errTimeout)}, timedOut: true}
+		return outcome{f: &failure{Error: strPtr(errTimeout), Cause: strPtr("")}, timedOut: true}
 	}
 	for {
 		if c != nil {
