@@ -155,8 +155,8 @@ func (st *stateRun) contextObject() any {
 		"StartTime": contextTime(x.start), "RedriveCount": jsonInt(int64(x.redriveCount)),
 	}
 	st.ctxObj = map[string]any{
-		"Execution": exec,
-		"State": map[string]any{"EnteredTime": contextTime(st.enteredTime), "Name": st.n.name},
+		"Execution":    exec,
+		"State":        map[string]any{"EnteredTime": contextTime(st.enteredTime), "Name": st.n.name},
 		"StateMachine": map[string]any{"Id": x.machineArn, "Name": machineName(x.machineArn)},
 	}
 	if st.n.resource != nil {
