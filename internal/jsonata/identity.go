@@ -1,0 +1,7 @@
+package jsonata
+
+import "reflect"
+
+func reflectPointer(m map[string]any) uintptr {
+	return reflect.ValueOf(m).Pointer()
+}

@@ -1,0 +1,221 @@
+package jsonata
+
+import (
+	"regexp"
+	"strings"
+)
+
+// signature is a parsed function signature such as <s-nn?:s>. Arguments are
+// matched by a regular expression over their type symbols, which also decides
+// where the context value fills in for a missing first argument ('-').
+type signature struct {
+	text   string
+	params []sigParam
+	re     *regexp.Regexp
+}
+
+type sigParam struct {
+	regex     string
+	typ       string
+	subtype   string
+	context   bool
+	contextRe *regexp.Regexp
+}
+
+var arrayTypeNames = map[string]string{
+	"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers", "o": "objects", "s": "strings",
+}
+
+func mustSignature(s string) *signature {
+	sig, err := parseSignature(s)
+	if err != nil {
+		panic("jsonata: bad builtin signature " + s + ": " + err.Error())
+	}
+	return sig
+}
+
+func findClosing(s string, start int, open, close byte) int {
+	depth := 1
+	pos := start
+	for pos < len(s)-1 {
+		pos++
+		if s[pos] == close {
+			depth--
+			if depth == 0 {
+				break
+			}
+		} else if s[pos] == open {
+			depth++
+		}
+	}
+	return pos
+}
+
+func parseSignature(s string) (*signature, error) {
+	sig := &signature{text: s}
+	var param sigParam
+	prev := -1
+	next := func() {
+		sig.params = append(sig.params, param)
+		prev = len(sig.params) - 1
+		param = sigParam{}
+	}
+	for pos := 1; pos < len(s); pos++ {
+		c := s[pos]
+		if c == ':' {
+			break
+		}
+		switch c {
+		case 's', 'n', 'b', 'l', 'o':
+			param.regex = "[" + string(c) + "m]"
+			param.typ = string(c)
+			next()
+		case 'a':
+			param.regex = "[asnblfom]"
+			param.typ = "a"
+			next()
+		case 'f':
+			param.regex = "f"
+			param.typ = "f"
+			next()
+		case 'j':
+			param.regex = "[asnblom]"
+			param.typ = "j"
+			next()
+		case 'x':
+			param.regex = "[asnblfom]"
+			param.typ = "x"
+			next()
+		case '-':
+			if prev >= 0 {
+				p := &sig.params[prev]
+				p.context = true
+				p.contextRe = regexp.MustCompile(p.regex)
+				p.regex += "?"
+			}
+		case '?', '+':
+			if prev >= 0 {
+				sig.params[prev].regex += string(c)
+			}
+		case '(':
+			end := findClosing(s, pos, '(', ')')
+			choice := s[pos+1 : end]
+			if strings.Contains(choice, "<") {
+				return nil, &Error{Code: "S0402", Position: pos, Value: choice}
+			}
+			param.regex = "[" + choice + "m]"
+			param.typ = "(" + choice + ")"
+			pos = end
+			next()
+		case '<':
+			if prev >= 0 && (sig.params[prev].typ == "a" || sig.params[prev].typ == "f") {
+				end := findClosing(s, pos, '<', '>')
+				sig.params[prev].subtype = s[pos+1 : end]
+				pos = end
+			} else {
+				typ := ""
+				if prev >= 0 {
+					typ = sig.params[prev].typ
+				}
+				return nil, &Error{Code: "S0401", Position: pos, Value: typ}
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteByte('^')
+	for _, p := range sig.params {
+		b.WriteString("(" + p.regex + ")")
+	}
+	b.WriteByte('$')
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil, &Error{Code: "S0401", Position: 0, Value: s}
+	}
+	sig.re = re
+	return sig, nil
+}
+
+// validate checks the arguments against the signature, substitutes the
+// context value where the signature allows it and wraps single values passed
+// for array parameters.
+func (sig *signature) validate(args []any, context any, name string, pos int) ([]any, error) {
+	symbols := make([]byte, len(args))
+	for i, a := range args {
+		symbols[i] = typeSymbol(a)
+	}
+	m := sig.re.FindStringSubmatch(string(symbols))
+	if m == nil {
+		return nil, sig.validationError(args, string(symbols), name, pos)
+	}
+	out := make([]any, 0, len(sig.params))
+	argIndex := 0
+	for i, p := range sig.params {
+		match := m[i+1]
+		if match == "" {
+			if p.context && p.contextRe != nil {
+				if !p.contextRe.MatchString(string(typeSymbol(context))) {
+					return nil, &Error{Code: "T0411", Position: pos, Token: name, Value: context, Index: argIndex + 1}
+				}
+				out = append(out, context)
+			} else {
+				out = append(out, argAt(args, argIndex))
+				argIndex++
+			}
+			continue
+		}
+		for j := 0; j < len(match); j++ {
+			single := match[j]
+			arg := argAt(args, argIndex)
+			if p.typ == "a" {
+				if single == 'm' {
+					arg = undefined
+				} else {
+					ok := true
+					if p.subtype != "" {
+						if single != 'a' && match != p.subtype {
+							ok = false
+						} else if single == 'a' {
+							items, _ := arrayItems(arg)
+							if len(items) > 0 {
+								itemType := typeSymbol(items[0])
+								if itemType != p.subtype[0] {
+									ok = false
+								} else {
+									for _, it := range items {
+										if typeSymbol(it) != itemType {
+											ok = false
+											break
+										}
+									}
+								}
+							}
+						}
+					}
+					if !ok {
+						return nil, &Error{Code: "T0412", Position: pos, Token: name, Value: arg, Index: argIndex + 1, Type: arrayTypeNames[p.subtype]}
+					}
+					if single != 'a' {
+						arg = []any{arg}
+					}
+				}
+			}
+			out = append(out, arg)
+			argIndex++
+		}
+	}
+	return out, nil
+}
+
+func (sig *signature) validationError(args []any, symbols, name string, pos int) error {
+	partial := "^"
+	goodTo := 0
+	for _, p := range sig.params {
+		partial += p.regex
+		m := regexp.MustCompile(partial).FindString(symbols)
+		if m == "" && !regexp.MustCompile(partial).MatchString(symbols) {
+			return &Error{Code: "T0410", Position: pos, Token: name, Value: argAt(args, goodTo), Index: goodTo + 1}
+		}
+		goodTo = len(m)
+	}
+	return &Error{Code: "T0410", Position: pos, Token: name, Value: argAt(args, goodTo), Index: goodTo + 1}
+}
