@@ -2,27 +2,19 @@ package asl
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sluice-ci/sluice/internal/choice"
 	"github.com/sluice-ci/sluice/internal/intrinsic"
+	"github.com/sluice-ci/sluice/internal/jsonata"
 	"github.com/sluice-ci/sluice/internal/jsonpath"
 	"github.com/sluice-ci/sluice/internal/payload"
 )
 
 // isJSONata reports whether s is a JSONata expression string, {% ... %}.
 func isJSONata(s string) bool {
-	return len(s) >= 4 && strings.HasPrefix(s, "{%") && strings.HasSuffix(s, "%}")
-}
-
-// IsJSONata reports whether s is a JSONata expression string, {% ... %},
-// and returns the expression inside.
-func IsJSONata(s string) (string, bool) {
-	if !isJSONata(s) {
-		return "", false
-	}
-	return strings.TrimSpace(s[2 : len(s)-2]), true
+	_, ok := jsonata.IsExpression(s)
+	return ok
 }
 
 // ParseTimestamp parses an ISO-8601 extended offset date-time as Step
@@ -61,31 +53,18 @@ func checkChoiceRule(rule map[string]any) error {
 }
 
 func checkJSONataString(s string) error {
-	if !isJSONata(s) {
+	src, ok := jsonata.IsExpression(s)
+	if !ok {
 		return fmt.Errorf("the value %q is not a JSONata expression of the form {%% ... %%}", s)
+	}
+	if _, err := jsonata.Compile(src); err != nil {
+		return fmt.Errorf("invalid JSONata expression %q: %w", src, err)
 	}
 	return nil
 }
 
 // checkJSONataTemplate checks every {% %} string of a JSONata-mode value.
 func checkJSONataTemplate(field string, v any) error {
-	switch t := v.(type) {
-	case string:
-		if strings.HasPrefix(t, "{%") && !isJSONata(t) {
-			return fmt.Errorf("the field '%s' holds a malformed JSONata expression %q", field, t)
-		}
-	case map[string]any:
-		for _, k := range sortedKeys(t) {
-			if err := checkJSONataTemplate(field+"/"+k, t[k]); err != nil {
-				return err
-			}
-		}
-	case []any:
-		for i, e := range t {
-			if err := checkJSONataTemplate(fmt.Sprintf("%s[%d]", field, i), e); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	_, err := jsonata.CompileTemplate(field, v)
+	return err
 }

@@ -20,8 +20,8 @@ import (
 // Pass-rate floors of the conformance corpus: the whole corpus, and every
 // category.
 const (
-	minTotalRate    = 0.85
-	minCategoryRate = 0.0
+	minTotalRate    = 0.95
+	minCategoryRate = 0.85
 )
 
 // conformanceCase is one case of the ASL conformance corpus.

@@ -98,10 +98,9 @@ const (
 	MapRunFailed          = "MapRunFailed"
 	MapRunAborted         = "MapRunAborted"
 
-	ParallelStateStarted   = "ParallelStateStarted"
-	ParallelStateSucceeded = "ParallelStateSucceeded"
-	ParallelStateFailed    = "ParallelStateFailed"
-	ParallelStateAborted   = "ParallelStateAborted"
+	ParallelStateStarted = "ParallelStateStarted"
+	ParallelStateFailed  = "ParallelStateFailed"
+	ParallelStateAborted = "ParallelStateAborted"
 
 	EvaluationFailed = "EvaluationFailed"
 )

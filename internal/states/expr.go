@@ -2,10 +2,10 @@ package states
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/sluice-ci/sluice/internal/choice"
 	"github.com/sluice-ci/sluice/internal/intrinsic"
+	"github.com/sluice-ci/sluice/internal/jsonata"
 	"github.com/sluice-ci/sluice/internal/jsonpath"
 	"github.com/sluice-ci/sluice/internal/payload"
 )
@@ -32,6 +32,26 @@ func (e *evalEnv) pathEnv() jsonpath.Env {
 		env.Vars = e.vars.lookup
 	}
 	return env
+}
+
+// bindings returns the JSONata bindings: $states and every visible variable.
+func (e *evalEnv) bindings() map[string]any {
+	st := map[string]any{"input": e.input}
+	if e.context != nil {
+		st["context"] = e.context()
+	}
+	if e.hasResult {
+		st["result"] = e.result
+	}
+	if e.hasError {
+		st["errorOutput"] = e.errorOutput
+	}
+	b := map[string]any{}
+	if e.vars != nil {
+		e.vars.each(func(name string, v any) { b[name] = v })
+	}
+	b["states"] = st
+	return b
 }
 
 // template is a compiled payload template or JSONata-mode value.
@@ -86,9 +106,13 @@ type choiceRule struct{ r *choice.Rule }
 
 func (c choiceRule) eval(e *evalEnv) (bool, error) { return c.r.Eval(e.pathEnv()) }
 
-func compileTemplate(field string, v any, jsonata bool) (template, error) {
-	if jsonata {
-		return nil, fmt.Errorf("field %s: JSONata is not available", field)
+func compileTemplate(field string, v any, isJSONata bool) (template, error) {
+	if isJSONata {
+		t, err := jsonata.CompileTemplate(field, v)
+		if err != nil {
+			return nil, err
+		}
+		return jsonataTemplate{t}, nil
 	}
 	t, err := payload.Compile(v)
 	if err != nil {
@@ -97,9 +121,15 @@ func compileTemplate(field string, v any, jsonata bool) (template, error) {
 	return payloadTemplate{t}, nil
 }
 
-func compileValue(field string, v any, jsonata bool) (expr, error) {
-	if s, ok := v.(string); ok && jsonata && strings.HasPrefix(s, "{%") {
-		return nil, fmt.Errorf("field %s: JSONata is not available", field)
+func compileValue(field string, v any, isJSONata bool) (expr, error) {
+	if s, ok := v.(string); ok && isJSONata {
+		if src, ok := jsonata.IsExpression(s); ok {
+			x, err := jsonata.Compile(src)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", field, err)
+			}
+			return jsonataExpr{field: field, x: x}, nil
+		}
 	}
 	return literal{v}, nil
 }
@@ -129,5 +159,51 @@ func compileChoiceRule(rule map[string]any) (condition, error) {
 }
 
 func compileCondition(v any) (condition, error) {
-	return nil, fmt.Errorf("JSONata conditions are not available")
+	if b, ok := v.(bool); ok {
+		return constCondition(b), nil
+	}
+	s, _ := v.(string)
+	src, ok := jsonata.IsExpression(s)
+	if !ok {
+		return nil, fmt.Errorf("the condition %q is not a JSONata expression", s)
+	}
+	x, err := jsonata.Compile(src)
+	if err != nil {
+		return nil, fmt.Errorf("condition: %w", err)
+	}
+	return jsonataCondition{jsonataExpr{field: "Condition", x: x}}, nil
 }
+
+// jsonataTemplate is a JSONata-mode field value.
+type jsonataTemplate struct{ t *jsonata.Template }
+
+func (j jsonataTemplate) eval(e *evalEnv) (any, error) { return j.t.Eval(e.input, e.bindings()) }
+
+// jsonataExpr is a JSONata expression that must return a value.
+type jsonataExpr struct {
+	field string
+	x     *jsonata.Expr
+}
+
+func (j jsonataExpr) eval(e *evalEnv) (any, error) {
+	return j.x.EvalField(j.field, e.input, e.bindings())
+}
+
+// jsonataCondition is the Condition of a JSONata-mode choice rule.
+type jsonataCondition struct{ jsonataExpr }
+
+func (j jsonataCondition) eval(e *evalEnv) (bool, error) {
+	v, err := j.jsonataExpr.eval(e)
+	if err != nil {
+		return false, err
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, jsonata.TypeError(j.field, j.x.Source(), "boolean", v)
+	}
+	return b, nil
+}
+
+type constCondition bool
+
+func (c constCondition) eval(*evalEnv) (bool, error) { return bool(c), nil }

@@ -85,7 +85,10 @@ func (s *scope) runState(b *block, n *node, input any) (any, *node, *failure) {
 	case asl.TypeMap:
 		out, next, f = st.mapState()
 	}
-	if f == abortedFailure && errorsIsBranchFailed(s.ctx) {
+	switch {
+	case f == abortedFailure && errorsIsBranchFailed(s.ctx):
+		s.emit(&Event{Type: n.abortedT})
+	case f != nil && f != abortedFailure && s.branch && n.s.Type != asl.TypeFail:
 		s.emit(&Event{Type: n.abortedT})
 	}
 	return out, next, f

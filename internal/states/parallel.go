@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/sluice-ci/sluice/internal/asl"
+	"github.com/sluice-ci/sluice/internal/jsonata"
 	"github.com/sluice-ci/sluice/internal/jsonpath"
 )
 
@@ -149,13 +149,13 @@ func (st *stateRun) parallel() (any, *node, *failure) {
 	for {
 		started := st.s.emit(&Event{Type: ParallelStateStarted})
 		outs, f, failedAt := st.fanOut(started.ID, len(n.branches), 0, false, nil, func(cs *scope, i int) (any, *failure) {
+			cs.branch = true
 			return cs.runBlock(n.branches[i], input)
 		})
 		if f == abortedFailure {
 			return nil, nil, f
 		}
 		if f == nil {
-			st.s.emit(&Event{Type: ParallelStateSucceeded})
 			return st.finishResult(outs)
 		}
 		retry, g := st.fanOutRetry(f, counts, started.ID, failedAt)
@@ -183,7 +183,7 @@ func (st *stateRun) mapItems() (items []any, eff any, f *failure) {
 			arr, ok := v.([]any)
 			if !ok {
 				src, _ := n.s.Items.Value.(string)
-				if e, isExpr := asl.IsJSONata(src); isExpr {
+				if e, isExpr := jsonata.IsExpression(src); isExpr {
 					src = e
 				}
 				return nil, nil, st.evalFailure(&evalError{errQueryEvaluation, fmt.Sprintf(

@@ -26,6 +26,16 @@ func (v *varScope) lookup(name string) (any, bool) {
 	return nil, false
 }
 
+func (v *varScope) each(fn func(name string, val any)) {
+	if v == nil {
+		return
+	}
+	v.parent.each(fn)
+	for k, val := range v.vals {
+		fn(k, val)
+	}
+}
+
 func (v *varScope) set(assigned map[string]any) {
 	if len(assigned) == 0 {
 		return
@@ -91,7 +101,10 @@ type scope struct {
 	pos  int
 	// silent scopes (iterations of a distributed Map, which AWS runs as
 	// child executions) record no events in this history.
-	silent   bool
+	silent bool
+	// branch scopes (of Parallel states) record a state that fails them as
+	// aborted too, as AWS does.
+	branch   bool
 	lastTime time.Time
 }
 
