@@ -108,7 +108,7 @@ func runCase(c *conformanceCase) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(res)
+	return res.Encode()
 }
 
 type caseResult struct {

@@ -1,6 +1,7 @@
 package states
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -93,6 +94,18 @@ func Run(ctx context.Context, opts RunOptions) (*RunResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// Encode returns the result as the JSON object `sluice states run` prints
+// (without a trailing newline).
+func (r *RunResult) Encode() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return nil, fmt.Errorf("encode result: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // jsonNumber is an integer as a json.Number.
