@@ -69,6 +69,17 @@ func Leave(c store.StageControl, mode string, executionID string, now time.Time)
 	return promote(c, mode, now, Decision{})
 }
 
+// Withdraw takes a waiting execution out of a stage's queue and fails its
+// entry with errName (a stopped execution); the next waiter may go in.
+func Withdraw(c store.StageControl, mode, executionID, errName, cause string, now time.Time) Decision {
+	c = clone(c)
+	if i := waiterIndex(c, executionID); i >= 0 {
+		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: c.Waiters[i].TaskToken, Error: errName, Cause: cause})
+		c.Waiters = slices.Delete(c.Waiters, i, i+1)
+	}
+	return promote(c, mode, now, Decision{})
+}
+
 // DisableInbound closes a stage's inbound transition. Executions already in
 // the stage go on; arriving ones wait.
 func DisableInbound(c store.StageControl, reason, user string, now time.Time) (store.StageControl, error) {

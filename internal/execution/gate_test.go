@@ -114,6 +114,12 @@ func TestLeaveAndTransitions(t *testing.T) {
 		{"leaving a stage behind a disabled transition lets nobody in", func() Decision {
 			return Leave(store.StageControl{Holder: "e1", Inbound: disabled, Waiters: waiters(2)}, store.ModeSuperseded, "e1", t0)
 		}, "holder= waiters=[e2] entered=[] superseded=[] outbox=[]"},
+		{"a withdrawn waiter is told and the next goes in", func() Decision {
+			return Withdraw(store.StageControl{Waiters: waiters(2, 3)}, store.ModeQueued, "e2", ErrPipelineStopped, "stopped", t0)
+		}, "holder=e3 waiters=[] entered=[e3] superseded=[] outbox=[tok2!PipelineStopped tok3]"},
+		{"withdrawing one that does not wait changes nothing", func() Decision {
+			return Withdraw(store.StageControl{Holder: "e1", Waiters: waiters(3)}, store.ModeQueued, "e2", ErrPipelineStopped, "stopped", t0)
+		}, "holder=e1 waiters=[e3] entered=[] superseded=[] outbox=[]"},
 		{"enabling lets the latest waiter in", func() Decision {
 			return EnableInbound(store.StageControl{Inbound: disabled, Waiters: waiters(3)}, store.ModeSuperseded, "ops", t0)
 		}, "holder=e3 waiters=[] entered=[e3] superseded=[] outbox=[tok3]"},

@@ -284,3 +284,18 @@ type Approval struct {
 	// retried PutApprovalResult delivers a decision at most once more.
 	Delivered bool `json:"delivered,omitempty"`
 }
+
+// ParkedTask is the task token of an action attempt whose outcome arrives
+// later (a build in the cloud, a Lambda invoke with a continuation token);
+// whoever learns the outcome completes the attempt with it. Kept apart from
+// the action execution so that no API response built from that record can
+// carry the token.
+type ParkedTask struct {
+	PipelineName        string    `json:"pipelineName"`
+	PipelineExecutionID string    `json:"pipelineExecutionId"`
+	StageName           string    `json:"stageName"`
+	ActionName          string    `json:"actionName"`
+	Attempt             int       `json:"attempt"`
+	TaskToken           string    `json:"taskToken"`
+	Since               time.Time `json:"since"`
+}

@@ -19,6 +19,7 @@ import (
 //	sx#<execution>#<stage>                           StageExecution
 //	ax#<execution>#<stage>#<action>#<attempt>        ActionExecution
 //	approval#<token>                                 Approval
+//	park#<execution>#<stage>#<action>                ParkedTask
 //
 // CodePipeline's names allow no '#', so keys never collide.
 type Store struct {
@@ -46,6 +47,9 @@ func actionExecKey(id, stage, action string, attempt int) string {
 	return fmt.Sprintf("%s%04d", actionExecPrefix(id, stage, action), attempt)
 }
 func approvalKey(token string) string { return "approval#" + token }
+func parkKey(id, stage, action string) string {
+	return "park#" + id + "#" + stage + "#" + action
+}
 func startKey(t time.Time, id string) string {
 	return fmt.Sprintf("start#%020d#%s", t.UnixNano(), id)
 }
@@ -300,4 +304,24 @@ func ApprovalWrite(a Versioned[Approval]) (Write, error) {
 // Transact applies writes built by the *Write functions atomically.
 func (s *Store) Transact(ctx context.Context, writes ...Write) error {
 	return s.b.Transact(ctx, writes...)
+}
+
+// ListApprovals returns a pipeline's approvals (pending and decided).
+func (s *Store) ListApprovals(ctx context.Context, pipeline string) ([]Approval, error) {
+	return query[Approval](ctx, s.b, partition(pipeline), "approval#", QueryOptions{})
+}
+
+// GetParkedTask returns the parked token of an action, or ErrNotFound.
+func (s *Store) GetParkedTask(ctx context.Context, pipeline, id, stage, action string) (Versioned[ParkedTask], error) {
+	return get[ParkedTask](ctx, s.b, partition(pipeline), parkKey(id, stage, action))
+}
+
+// ParkedTaskWrite is the conditional write of a parked token.
+func ParkedTaskWrite(p Versioned[ParkedTask]) (Write, error) {
+	return PutWrite(partition(p.Value.PipelineName), parkKey(p.Value.PipelineExecutionID, p.Value.StageName, p.Value.ActionName), p.Value, p.Version)
+}
+
+// DeleteParkedTaskWrite removes a parked token read at version.
+func DeleteParkedTaskWrite(p Versioned[ParkedTask]) Write {
+	return Write{Op: Delete, PK: partition(p.Value.PipelineName), SK: parkKey(p.Value.PipelineExecutionID, p.Value.StageName, p.Value.ActionName), Expect: p.Version}
 }
