@@ -115,3 +115,5 @@ func TestCompileTemplateSyntaxError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func bytesReaderOf(s string) *strings.Reader { return strings.NewReader(s) }

@@ -346,7 +346,7 @@ func (e *evaluator) path(n *node, input any, env *frame) (any, error) {
 			r := newSeq()
 			if tuples != nil {
 				for _, t := range tuples.items {
-					r.items = append(r.items, t.(tuple)["@"])
+					r.items = append(r.items, asTuple(t)["@"])
 				}
 			}
 			out = r
@@ -547,7 +547,7 @@ func (e *evaluator) tupleStep(step *node, input []any, tuples *seq, env *frame) 
 		}
 	}
 	for _, ti := range tuples.items {
-		t := ti.(tuple)
+		t := asTuple(ti)
 		stepEnv := frameFromTuple(env, t)
 		res, err := e.eval(step, t["@"], stepEnv)
 		if err != nil {
@@ -567,7 +567,7 @@ func (e *evaluator) tupleStep(step *node, input []any, tuples *seq, env *frame) 
 				nt[k] = v
 			}
 			if resSeq != nil && resSeq.tupleStream {
-				for k, v := range item.(tuple) {
+				for k, v := range asTuple(item) {
 					nt[k] = v
 				}
 			} else {
@@ -636,7 +636,7 @@ func (e *evaluator) filter(pred *node, input any, env *frame) (any, error) {
 		context := item
 		fenv := env
 		if results.tupleStream {
-			t := item.(tuple)
+			t := asTuple(item)
 			context = t["@"]
 			fenv = frameFromTuple(env, t)
 		}

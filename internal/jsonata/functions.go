@@ -358,8 +358,8 @@ func (e *evaluator) sortStep(n *node, input any, items []any, env *frame) (any, 
 			ctxA, envA := a, env
 			ctxB, envB := b, env
 			if isTuple {
-				ctxA, envA = a.(tuple)["@"], frameFromTuple(env, a.(tuple))
-				ctxB, envB = b.(tuple)["@"], frameFromTuple(env, b.(tuple))
+				ctxA, envA = asTuple(a)["@"], frameFromTuple(env, asTuple(a))
+				ctxB, envB = asTuple(b)["@"], frameFromTuple(env, asTuple(b))
 			}
 			aa, err := e.eval(term.expr, ctxA, envA)
 			if err != nil {

@@ -233,6 +233,9 @@ func rangeOperator(n *node, lhs, rhs any) (any, error) {
 	if size > maxRange {
 		return nil, &Error{Code: "D2014", Position: n.pos, Value: size}
 	}
+	if size*8 > maxValueBytes {
+		return nil, &Error{Code: "U1003", Position: n.pos}
+	}
 	items := make([]any, int(size))
 	for i := range items {
 		items[i] = l + float64(i)
@@ -307,7 +310,7 @@ func (e *evaluator) group(g *groupSpec, input any, env *frame) (any, error) {
 		ctx := item
 		genv := env
 		if reduce {
-			t := item.(tuple)
+			t := asTuple(item)
 			ctx = t["@"]
 			genv = frameFromTuple(env, t)
 		}
@@ -400,20 +403,20 @@ func lessIndexKey(a, b string) bool {
 func reduceTuples(v any) tuple {
 	items, ok := arrayItems(v)
 	if !ok {
-		t := v.(tuple)
+		t := asTuple(v)
 		out := make(tuple, len(t))
 		for k, x := range t {
 			out[k] = x
 		}
 		return out
 	}
-	first := items[0].(tuple)
+	first := asTuple(items[0])
 	out := make(tuple, len(first))
 	for k, x := range first {
 		out[k] = x
 	}
 	for _, it := range items[1:] {
-		for k, x := range it.(tuple) {
+		for k, x := range asTuple(it) {
 			prev, ok := out[k]
 			if !ok {
 				prev = undefined

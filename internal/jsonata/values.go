@@ -711,3 +711,12 @@ func numberOut(f float64) any {
 	}
 	return json.Number(formatNumber(f))
 }
+
+// asTuple views a tuple stream item as a tuple; anything else has no bindings
+// and an undefined context.
+func asTuple(v any) tuple {
+	if t, ok := v.(tuple); ok {
+		return t
+	}
+	return tuple{"@": undefined}
+}

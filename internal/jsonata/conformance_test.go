@@ -1,0 +1,188 @@
+package jsonata
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"testing"
+)
+
+// awsCase is one expression with the result AWS recorded for it, extracted
+// from the conformance corpus into testdata/aws_recorded.json.
+type awsCase struct {
+	ID         string         `json:"id"`
+	Field      string         `json:"field"`
+	Template   any            `json:"template"`
+	Input      any            `json:"input"`
+	Variables  map[string]any `json:"variables"`
+	Want       any            `json:"want"`
+	Cause      string         `json:"cause"`
+	ExpectType string         `json:"expect_type"`
+}
+
+func readJSONFile(t testing.TB, path string, into any) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.UseNumber()
+	if err := dec.Decode(into); err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+}
+
+// sameJSON compares JSON values with numbers by value, as the corpus does.
+func sameJSON(a, b any) bool {
+	an, aok := toNumber(a)
+	bn, bok := toNumber(b)
+	if aok || bok {
+		return aok && bok && an == bn
+	}
+	switch x := a.(type) {
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !sameJSON(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			if w, ok := y[k]; !ok || !sameJSON(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func TestAWSRecordedResults(t *testing.T) {
+	var cases []awsCase
+	readJSONFile(t, filepath.Join("testdata", "aws_recorded.json"), &cases)
+	for _, c := range cases {
+		t.Run(c.ID, func(t *testing.T) {
+			tmpl, err := CompileTemplate(c.Field, c.Template)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bindings := map[string]any{"states": map[string]any{"input": c.Input}}
+			for k, v := range c.Variables {
+				bindings[k] = v
+			}
+			got, err := tmpl.Eval(nil, bindings)
+			if err == nil && c.ExpectType == "array" {
+				if _, ok := got.([]any); !ok {
+					expr, _ := IsExpression(c.Template.(string))
+					err = TypeError(c.Field, expr, "array", got)
+				}
+			}
+			if c.Cause != "" {
+				var qe *QueryError
+				if !errors.As(err, &qe) {
+					t.Fatalf("got %v, %v; want failure %q", got, err, c.Cause)
+				}
+				if _, cause := qe.StatesError(); cause != c.Cause {
+					t.Fatalf("cause %q\nwant  %q", cause, c.Cause)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameJSON(got, c.Want) {
+				t.Fatalf("got %s, want %s", JSONText(got), JSONText(c.Want))
+			}
+		})
+	}
+}
+
+// corpusDir finds the shared conformance corpus next to the repository.
+func corpusDir(t *testing.T) string {
+	t.Helper()
+	var dirs []string
+	if d := os.Getenv("SLUICE_SHARED_DIR"); d != "" {
+		dirs = append(dirs, filepath.Join(d, "asl-conformance", "cases"))
+	}
+	dirs = append(dirs, filepath.Join("..", "..", "..", "shared", "asl-conformance", "cases"))
+	for _, d := range dirs {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("conformance corpus not found in %v", dirs)
+	}
+	t.Skip("conformance corpus not found")
+	return ""
+}
+
+// collectExpressions gathers every {% %} string of a definition with the
+// field path it sits at.
+func collectExpressions(path string, v any, out map[string]string) {
+	switch x := v.(type) {
+	case string:
+		if expr, ok := IsExpression(x); ok {
+			out[path] = expr
+		}
+	case map[string]any:
+		for k, val := range x {
+			collectExpressions(path+"/"+k, val, out)
+		}
+	case []any:
+		for i, val := range x {
+			collectExpressions(path+"["+itoa(i)+"]", val, out)
+		}
+	}
+}
+
+// TestCorpusExpressionsCompile compiles every JSONata expression of the
+// conformance corpus: all of them are accepted by AWS.
+func TestCorpusExpressionsCompile(t *testing.T) {
+	dir := corpusDir(t)
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exprs := map[string]string{}
+	for _, f := range files {
+		var c struct {
+			ID         string `json:"id"`
+			Definition any    `json:"definition"`
+		}
+		readJSONFile(t, f, &c)
+		found := map[string]string{}
+		collectExpressions("", c.Definition, found)
+		for p, e := range found {
+			exprs[e] = c.ID + " " + p
+		}
+	}
+	if len(exprs) == 0 {
+		t.Fatal("no JSONata expression found in the corpus")
+	}
+	keys := make([]string, 0, len(exprs))
+	for e := range exprs {
+		keys = append(keys, e)
+	}
+	sort.Strings(keys)
+	for _, e := range keys {
+		if _, err := Compile(e); err != nil {
+			t.Errorf("%s: %q: %v", exprs[e], e, err)
+		}
+	}
+	t.Logf("%d distinct JSONata expressions compiled", len(keys))
+}
