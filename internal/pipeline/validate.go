@@ -223,8 +223,12 @@ func (d *Declaration) v2Features() []feature {
 // collect records the artifacts and namespaces every action produces,
 // reporting duplicates.
 func (v *validator) collect() {
-	v.outputs = map[string]producer{}
-	v.namespaces = map[string]producer{}
+	actions := 0
+	for i := range v.d.Stages {
+		actions += len(v.d.Stages[i].Actions)
+	}
+	v.outputs = make(map[string]producer, actions)
+	v.namespaces = make(map[string]producer, actions)
 	for i := range v.d.Stages {
 		for j := range v.d.Stages[i].Actions {
 			a := &v.d.Stages[i].Actions[j]
@@ -327,27 +331,37 @@ func (v *validator) stage(i int) {
 func (v *validator) action(i, j int) {
 	a := &v.d.Stages[i].Actions[j]
 	at := actionPath(i, j)
-	v.name(at.field("name"), a.Name, nameChars, maxNameLen)
+	if !nameOK(a.Name, nameChars, maxNameLen) {
+		v.name(at.field("name"), a.Name, nameChars, maxNameLen)
+	}
 	if a.RunOrder != nil && (*a.RunOrder < 1 || *a.RunOrder > maxRunOrder) {
 		v.errorf(at.field("runOrder"), CodeOutOfRange, "runOrder is from 1 to %d, not %d", maxRunOrder, *a.RunOrder)
 	}
-	v.placement(i, j)
-	t := v.actionType(i, j)
+	v.placement(at, i, j)
+	t := v.actionType(at, a)
 	if t != nil {
 		v.counts(at, a, t)
 	}
 	v.inputs(i, j)
 	for k, out := range a.OutputArtifacts {
-		v.name(at.field("outputArtifacts").index(k).field("name"), out.Name, artifactChars, maxNameLen)
-		v.files(at.field("outputArtifacts").index(k), out.Files, t)
+		if !nameOK(out.Name, artifactChars, maxNameLen) {
+			v.name(at.field("outputArtifacts").index(k).field("name"), out.Name, artifactChars, maxNameLen)
+		}
+		if out.Files != nil {
+			v.files(at.field("outputArtifacts").index(k), out.Files, t)
+		}
+	}
+	if a.Namespace != "" && !nameOK(a.Namespace, namespaceChars, maxNameLen) {
+		v.name(at.field("namespace"), a.Namespace, namespaceChars, maxNameLen)
 	}
 	if a.Namespace != "" {
-		v.name(at.field("namespace"), a.Namespace, namespaceChars, maxNameLen)
 		if a.Namespace == "codepipeline" || a.Namespace == "variables" {
 			v.errorf(at.field("namespace"), CodeReservedNamespace, "namespace '%s' is reserved by CodePipeline; choose another", a.Namespace)
 		}
 	}
-	v.roleArn(at.field("roleArn"), a.RoleArn, false)
+	if a.RoleArn != "" {
+		v.roleArn(at.field("roleArn"), a.RoleArn, false)
+	}
 	v.actionRegion(i, j)
 	if a.TimeoutInMinutes != nil {
 		if a.ActionTypeID.Category != CategoryApproval {
@@ -356,8 +370,8 @@ func (v *validator) action(i, j int) {
 			v.errorf(at.field("timeoutInMinutes"), CodeOutOfRange, "an approval timeout is from %d to %d minutes, not %d", minApprovalTimeout, maxApprovalTimeout, n)
 		}
 	}
-	v.commands(i, j, t)
-	v.configuration(i, j, t)
+	v.commands(at, a, i, t)
+	v.configuration(at, a, i, t)
 }
 
 // counts checks the numbers of input and output artifacts.
@@ -373,9 +387,13 @@ func (v *validator) counts(at path, a *Action, t *ActionType) {
 }
 
 // placement checks where source and approval actions may stand.
-func (v *validator) placement(i, j int) {
+func (v *validator) placement(actionAt path, i, j int) {
 	a := &v.d.Stages[i].Actions[j]
-	at := actionPath(i, j).field("actionTypeId").field("category")
+	category := a.ActionTypeID.Category
+	if i == 0 && category == CategorySource || i > 0 && category != CategorySource {
+		return
+	}
+	at := actionAt.field("actionTypeId").field("category")
 	switch {
 	case i == 0 && a.ActionTypeID.Category == CategoryApproval:
 		v.errorf(at, CodeApprovalInFirstStage, "an approval cannot stand in the first stage, which holds only source actions; move '%s' to a later stage", a.Name)
@@ -388,29 +406,40 @@ func (v *validator) placement(i, j int) {
 
 // actionType checks the action type identifier and returns the registry's
 // description of it, or nil when the type is not known.
-func (v *validator) actionType(i, j int) *ActionType {
-	a := &v.d.Stages[i].Actions[j]
+func (v *validator) actionType(actionAt path, a *Action) *ActionType {
 	id := a.ActionTypeID
-	at := actionPath(i, j).field("actionTypeId")
+	if t, ok := lookupActionType(id); ok && id.Owner != "" && slices.Contains(t.Versions, id.Version) {
+		return t
+	}
+	at := actionAt.field("actionTypeId")
+	valid := true
 	switch id.Category {
 	case "":
+		valid = false
 		v.errorf(at.field("category"), CodeRequiredField, "category is required")
 	case CategorySource, CategoryBuild, CategoryDeploy, CategoryTest, CategoryInvoke, CategoryApproval, CategoryCompute:
 	default:
+		valid = false
 		v.errorf(at.field("category"), CodeInvalidValue, "category '%s' does not exist; it is Source, Build, Test, Deploy, Approval, Invoke or Compute%s",
 			id.Category, didYouMean(string(id.Category), []string{"Source", "Build", "Test", "Deploy", "Approval", "Invoke", "Compute"}))
 	}
 	switch id.Owner {
 	case "":
+		valid = false
 		v.errorf(at.field("owner"), CodeRequiredField, "owner is required")
 	case OwnerAWS, OwnerThirdParty, OwnerCustom:
 	default:
+		valid = false
 		v.errorf(at.field("owner"), CodeInvalidValue, "owner '%s' does not exist; it is AWS, ThirdParty or Custom%s",
 			id.Owner, didYouMean(string(id.Owner), []string{"AWS", "ThirdParty", "Custom"}))
 	}
-	v.name(at.field("provider"), id.Provider, providerChars, 35)
-	v.name(at.field("version"), id.Version, providerChars, 9)
-	if id.Provider == "" || id.Category == "" {
+	if !nameOK(id.Provider, providerChars, 35) {
+		v.name(at.field("provider"), id.Provider, providerChars, 35)
+	}
+	if !nameOK(id.Version, providerChars, 9) {
+		v.name(at.field("version"), id.Version, providerChars, 9)
+	}
+	if !valid || id.Provider == "" {
 		return nil
 	}
 	t, ok := lookupActionType(id)
@@ -451,16 +480,20 @@ func (v *validator) inputs(i, j int) {
 	a := &v.d.Stages[i].Actions[j]
 	runOrder := a.EffectiveRunOrder()
 	for k, in := range a.InputArtifacts {
-		at := actionPath(i, j).field("inputArtifacts").index(k).field("name")
-		if !v.name(at, in.Name, artifactChars, maxNameLen) {
+		if !nameOK(in.Name, artifactChars, maxNameLen) {
+			v.name(inputPath(i, j, k), in.Name, artifactChars, maxNameLen)
 			continue
 		}
 		for m := range k {
 			if a.InputArtifacts[m].Name == in.Name {
-				v.errorf(at, CodeInputArtifactNotProduced, "input artifact '%s' is listed twice", in.Name)
+				v.errorf(inputPath(i, j, k), CodeInputArtifactNotProduced, "input artifact '%s' is listed twice", in.Name)
 			}
 		}
 		p, ok := v.outputs[in.Name]
+		if ok && (p.stage < i || p.stage == i && p.runOrder < runOrder) {
+			continue
+		}
+		at := inputPath(i, j, k)
 		switch {
 		case !ok && v.partialOutputs:
 		case !ok:
@@ -522,9 +555,7 @@ func (v *validator) stringList(at path, items []string, minItems, maxItems, maxL
 }
 
 // commands checks the fields that only Commands actions take.
-func (v *validator) commands(i, j int, t *ActionType) {
-	a := &v.d.Stages[i].Actions[j]
-	at := actionPath(i, j)
+func (v *validator) commands(at path, a *Action, i int, t *ActionType) {
 	isCommands := t != nil && t.Provider == "Commands"
 	if t != nil && !isCommands {
 		if a.Commands != nil {
@@ -540,7 +571,9 @@ func (v *validator) commands(i, j int, t *ActionType) {
 	if a.Commands != nil {
 		v.stringList(at.field("commands"), a.Commands, 1, maxCommands, maxCommandLen, "commands")
 		for k, c := range a.Commands {
-			v.refs(at.field("commands").index(k), c, i, a.EffectiveRunOrder())
+			if strings.Contains(c, "#{") {
+				v.refs(func() path { return at.field("commands").index(k) }, c, i, a.EffectiveRunOrder())
+			}
 		}
 	}
 	if a.OutputVariables != nil {
@@ -559,16 +592,20 @@ func (v *validator) commands(i, j int, t *ActionType) {
 			if e.Type != "" && e.Type != EnvPlaintext && e.Type != EnvSecretsManager {
 				v.errorf(eat.field("type"), CodeInvalidValue, "type is PLAINTEXT or SECRETS_MANAGER, not '%s'", e.Type)
 			}
-			v.refs(eat.field("value"), e.Value, i, a.EffectiveRunOrder())
+			if strings.Contains(e.Value, "#{") {
+				v.refs(func() path { return eat.field("value") }, e.Value, i, a.EffectiveRunOrder())
+			}
 		}
 	}
 }
 
 // configuration checks configuration keys and values against the action
 // type, and every variable reference in the values.
-func (v *validator) configuration(i, j int, t *ActionType) {
-	a := &v.d.Stages[i].Actions[j]
-	at := actionPath(i, j).field("configuration")
+func (v *validator) configuration(actionAt path, a *Action, i int, t *ActionType) {
+	if len(a.Configuration) == 0 && (t == nil || len(t.Properties) == 0) {
+		return
+	}
+	at := actionAt.field("configuration")
 	v.keys = v.keys[:0]
 	for k := range a.Configuration {
 		v.keys = append(v.keys, k)
@@ -576,18 +613,23 @@ func (v *validator) configuration(i, j int, t *ActionType) {
 	slices.Sort(v.keys)
 	for _, k := range v.keys {
 		value := a.Configuration[k]
-		kat := at.key(k)
 		if len(k) > maxConfigKeyLen {
-			v.errorf(kat, CodeInvalidLength, "a configuration key has at most %d characters; it has %d", maxConfigKeyLen, len(k))
+			v.errorf(at.key(k), CodeInvalidLength, "a configuration key has at most %d characters; it has %d", maxConfigKeyLen, len(k))
 		}
 		if value == "" || len(value) > maxConfigValueLen {
-			v.errorf(kat, CodeInvalidLength, "a configuration value has 1 to %d characters; it has %d", maxConfigValueLen, len(value))
+			v.errorf(at.key(k), CodeInvalidLength, "a configuration value has 1 to %d characters; it has %d", maxConfigValueLen, len(value))
 		}
-		v.refs(kat, value, i, a.EffectiveRunOrder())
+		if strings.Contains(value, "#{") {
+			v.refs(func() path { return at.key(k) }, value, i, a.EffectiveRunOrder())
+		}
 		if t == nil {
 			continue
 		}
 		p, known := t.Property(k)
+		if known && p.Choices == nil && !p.Secret {
+			continue
+		}
+		kat := at.key(k)
 		switch {
 		case !known:
 			v.warnf(kat, CodeUnknownConfiguration, "%s has no configuration property '%s'%s", t.Provider, k, didYouMean(k, propertyNames(t)))
@@ -764,6 +806,18 @@ func (v *validator) artifactStore(at path, s *ArtifactStore) {
 	}
 }
 
+// nameOK reports whether a required name is present, fits its pattern and
+// is not too long; the validator checks it before building the field path
+// that a problem needs.
+func nameOK(value, chars string, maxLen int) bool {
+	return value != "" && len(value) <= maxLen && fitsPattern(value, chars)
+}
+
+// inputPath is the path of an input artifact's name.
+func inputPath(i, j, k int) path {
+	return actionPath(i, j).field("inputArtifacts").index(k).field("name")
+}
+
 // required reports a missing value and returns whether it is present.
 func (v *validator) required(at path, value string) bool {
 	if value == "" {
@@ -818,7 +872,7 @@ func (v *validator) roleArn(at path, value string, required bool) {
 // in stage i with runOrder r. A rule of a stage condition passes r = 0 for
 // beforeEntry (only earlier stages count) and maxRunOrder+1 for onSuccess
 // and onFailure (the whole stage counts).
-func (v *validator) refs(at path, s string, i int, r int32) {
+func (v *validator) refs(at func() path, s string, i int, r int32) {
 	for {
 		start := strings.Index(s, "#{")
 		if start < 0 {
@@ -839,11 +893,11 @@ func (v *validator) refs(at path, s string, i int, r int32) {
 	}
 }
 
-func (v *validator) ref(at path, ns, key string, i int, r int32) {
+func (v *validator) ref(at func() path, ns, key string, i int, r int32) {
 	switch ns {
 	case "codepipeline":
 		if key != "PipelineExecutionId" {
-			v.errorf(at, CodeUnknownCodePipelineVariable, "#{codepipeline.%s} does not exist; the codepipeline namespace holds PipelineExecutionId", key)
+			v.errorf(at(), CodeUnknownCodePipelineVariable, "#{codepipeline.%s} does not exist; the codepipeline namespace holds PipelineExecutionId", key)
 		}
 		return
 	case "variables":
@@ -852,7 +906,7 @@ func (v *validator) ref(at path, ns, key string, i int, r int32) {
 			for _, vr := range v.d.Variables {
 				names = append(names, vr.Name)
 			}
-			v.errorf(at, CodeUndeclaredVariable, "#{variables.%s} names no pipeline variable%s", key, declareHint(key, names))
+			v.errorf(at(), CodeUndeclaredVariable, "#{variables.%s} names no pipeline variable%s", key, declareHint(key, names))
 		}
 		return
 	}
@@ -865,9 +919,9 @@ func (v *validator) ref(at path, ns, key string, i int, r int32) {
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		v.errorf(at, CodeUnknownNamespace, "#{%s.%s}: no action declares namespace '%s'%s", ns, key, ns, didYouMean(ns, names))
+		v.errorf(at(), CodeUnknownNamespace, "#{%s.%s}: no action declares namespace '%s'%s", ns, key, ns, didYouMean(ns, names))
 	case p.stage > i || p.stage == i && p.runOrder >= r:
-		v.errorf(at, CodeNamespaceNotYetAvailable, "#{%s.%s}: namespace '%s' belongs to action '%s', which has not run yet at this point",
+		v.errorf(at(), CodeNamespaceNotYetAvailable, "#{%s.%s}: namespace '%s' belongs to action '%s', which has not run yet at this point",
 			ns, key, ns, v.actionName(p))
 	}
 }
@@ -980,7 +1034,7 @@ func (v *validator) rule(i int, at path, rule *Rule, r int32) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		v.refs(at.field("configuration").key(k), rule.Configuration[k], i, r)
+		v.refs(func() path { return at.field("configuration").key(k) }, rule.Configuration[k], i, r)
 	}
 }
 
