@@ -94,7 +94,9 @@ var validateCases = []validateCase{
 	{name: "bucket length", mutate: func(d *Declaration) { d.ArtifactStore.Location = "ab" }, want: []string{"artifactStore.location InvalidLength"}},
 	{name: "encryption key type", mutate: func(d *Declaration) { d.ArtifactStore.EncryptionKey = &EncryptionKey{ID: "alias/k", Type: "AES"} },
 		want: []string{"artifactStore.encryptionKey.type InvalidValue"}},
-	{name: "encryption key", mutate: func(d *Declaration) { d.ArtifactStore.EncryptionKey = &EncryptionKey{ID: "alias/k", Type: EncryptionKeyKMS} }},
+	{name: "encryption key", mutate: func(d *Declaration) {
+		d.ArtifactStore.EncryptionKey = &EncryptionKey{ID: "alias/k", Type: EncryptionKeyKMS}
+	}},
 
 	// Stages and actions.
 	{name: "one stage", mutate: func(d *Declaration) { d.Stages = d.Stages[:1] }, want: []string{"stages StageCount"}},
