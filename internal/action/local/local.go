@@ -1,0 +1,44 @@
+// Package local wires the local stand-ins of CodePipeline's action types
+// into an action registry, each keeping its state in the data folder:
+// s3/ (buckets), codecommit/ and git/ (repositories), codebuild/ (project
+// buildspecs, build numbers, scratch folders and results).
+package local
+
+import (
+	"path/filepath"
+
+	"github.com/sluice-ci/sluice/internal/action"
+	"github.com/sluice-ci/sluice/internal/action/codebuild"
+	"github.com/sluice-ci/sluice/internal/action/s3"
+	"github.com/sluice-ci/sluice/internal/action/source"
+)
+
+// Register adds every local stand-in to reg. Approval actions are not
+// among them: the execution semantics provide them.
+func Register(reg *action.Registry, dataDir string) {
+	buckets := s3.NewStore(filepath.Join(dataDir, "s3"))
+	runner := &codebuild.Runner{Dir: filepath.Join(dataDir, "codebuild")}
+	git := filepath.Join(dataDir, "git")
+	for _, e := range []struct {
+		category, owner, provider string
+		p                         action.Provider
+	}{
+		{"Source", "AWS", "S3", &s3.Source{Store: buckets}},
+		{"Deploy", "AWS", "S3", &s3.Deploy{Store: buckets}},
+		{"Source", "AWS", "CodeCommit", &source.CodeCommit{Dir: filepath.Join(dataDir, "codecommit")}},
+		{"Source", "AWS", "CodeStarSourceConnection", &source.Connection{Dir: git}},
+		{"Source", "ThirdParty", "GitHub", &source.GitHub{Dir: git}},
+		{"Build", "AWS", "CodeBuild", &codebuild.CodeBuild{Runner: runner}},
+		{"Test", "AWS", "CodeBuild", &codebuild.CodeBuild{Runner: runner}},
+		{"Compute", "AWS", "Commands", &codebuild.Commands{Runner: runner}},
+	} {
+		reg.Register(action.Type{Category: e.category, Owner: e.owner, Provider: e.provider, Version: "1"}, e.p)
+	}
+}
+
+// NewRegistry returns a registry holding the local stand-ins.
+func NewRegistry(dataDir string) *action.Registry {
+	reg := action.NewRegistry()
+	Register(reg, dataDir)
+	return reg
+}
