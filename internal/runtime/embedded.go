@@ -1,0 +1,110 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/sluice-ci/sluice/internal/gate"
+	"github.com/sluice-ci/sluice/internal/states"
+)
+
+// Embedded adapts the embedded Step Functions engine to the runtime's ports:
+// it is both the gate.TaskTokens and the Engine of a local run.
+type Embedded struct {
+	Engine *states.Engine
+}
+
+var (
+	_ gate.TaskTokens = Embedded{}
+	_ Engine          = Embedded{}
+)
+
+// gone turns the engine's "this token no longer waits" errors into
+// gate.ErrTaskGone.
+func gone(err error) error {
+	if errors.Is(err, states.ErrTaskDoesNotExist) || errors.Is(err, states.ErrTaskTimedOut) || errors.Is(err, states.ErrInvalidToken) {
+		return fmt.Errorf("%w: %v", gate.ErrTaskGone, err)
+	}
+	return err
+}
+
+// SendTaskSuccess implements gate.TaskTokens.
+func (m Embedded) SendTaskSuccess(ctx context.Context, token string, output json.RawMessage) error {
+	return gone(m.Engine.SendTaskSuccess(ctx, token, string(output)))
+}
+
+// SendTaskFailure implements gate.TaskTokens.
+func (m Embedded) SendTaskFailure(ctx context.Context, token, errorName, cause string) error {
+	return gone(m.Engine.SendTaskFailure(ctx, token, &errorName, &cause))
+}
+
+// SendTaskHeartbeat implements gate.TaskTokens.
+func (m Embedded) SendTaskHeartbeat(ctx context.Context, token string) error {
+	return gone(m.Engine.SendTaskHeartbeat(ctx, token))
+}
+
+// PutStateMachine implements Engine.
+func (m Embedded) PutStateMachine(ctx context.Context, pipeline string, definition []byte) error {
+	arn := m.Engine.StateMachineArn(pipeline)
+	_, err := m.Engine.DescribeStateMachine(ctx, arn)
+	switch {
+	case err == nil:
+		_, err = m.Engine.UpdateStateMachine(ctx, arn, string(definition), "")
+	case errors.Is(err, states.ErrStateMachineDoesNotExist):
+		_, err = m.Engine.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: pipeline, Definition: string(definition)})
+	}
+	return err
+}
+
+// StartExecution implements Engine.
+func (m Embedded) StartExecution(ctx context.Context, pipeline, id string, input json.RawMessage) error {
+	_, err := m.Engine.StartExecution(ctx, states.StartExecutionInput{
+		StateMachineArn: m.Engine.StateMachineArn(pipeline), Name: id, Input: string(input),
+	})
+	if errors.Is(err, states.ErrExecutionAlreadyExists) {
+		return nil
+	}
+	return err
+}
+
+// ExecutionArn is the ARN of a pipeline execution's state machine execution.
+func (m Embedded) ExecutionArn(pipeline, id string) string {
+	return states.ExecutionArn(m.Engine.StateMachineArn(pipeline), id)
+}
+
+// StopExecution implements Engine.
+func (m Embedded) StopExecution(ctx context.Context, pipeline, id, errName, cause string) error {
+	_, err := m.Engine.StopExecution(ctx, m.ExecutionArn(pipeline, id), &errName, &cause)
+	return err
+}
+
+// RedriveExecution implements Engine.
+func (m Embedded) RedriveExecution(ctx context.Context, pipeline, id string) error {
+	_, err := m.Engine.RedriveExecution(ctx, m.ExecutionArn(pipeline, id))
+	return err
+}
+
+// Register makes the runtime's gate and action handlers answer the Task
+// states of its compiled machines: the Lambda ARNs its Compile options name.
+func (r *Runtime) Register(reg *states.Registry) {
+	reg.Register(r.Compile.GateARN(), handler(r.HandleGate))
+	reg.Register(r.Compile.ActionARN(), handler(r.HandleAction))
+}
+
+// handler adapts an aws-lambda-go style handler to the engine's: JSON in,
+// JSON out, errors passed on for the engine to name.
+func handler[E, R any](fn func(context.Context, E) (R, error)) states.Handler {
+	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
+		var ev E
+		if err := json.Unmarshal(input, &ev); err != nil {
+			return nil, fmt.Errorf("decode event: %w", err)
+		}
+		res, err := fn(ctx, ev)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(res)
+	}
+}
