@@ -66,8 +66,11 @@ func NewRegistry() *Registry { return &Registry{handlers: map[string]Handler{}} 
 // Register adds or replaces the handler of a resource.
 func (r *Registry) Register(resource string, h Handler) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.handlers[resource] = h
-	r.mu.Unlock()
+	if i := strings.Index(resource, ":function:"); i >= 0 && strings.HasPrefix(resource, "arn:") {
+		r.handlers[resource[i+len(":function:"):]] = h
+	}
 }
 
 func (r *Registry) get(key string) Handler {
@@ -475,6 +478,8 @@ func (d *dispatch) run() outcome {
 			return outcome{output: out, f: f}
 		case msg := <-callbacks:
 			x.resume()
+			d.submitBeforeCallback(c)
+			c = nil
 			stop()
 			return outcome{output: msg.output, f: msg.f, ack: msg.ack}
 		case <-beats:
@@ -497,6 +502,37 @@ func (d *dispatch) run() outcome {
 			return outcome{f: abortedFailure}
 		}
 	}
+}
+
+// submitBeforeCallback records TaskSubmitted before a callback that
+// arrived while the handler's return was not processed yet: with the
+// handler's output when it has returned, without one when it still runs
+// (it sent the callback itself).
+func (d *dispatch) submitBeforeCallback(c *call) {
+	if c == nil || d.submitted {
+		return
+	}
+	eng := d.st.s.x.eng
+	c.mu.Lock()
+	var res handlerResult
+	returned := false
+	select {
+	case res = <-c.ch:
+		returned = true
+		eng.idle()
+	default:
+	}
+	c.abandoned = true
+	c.mu.Unlock()
+	if returned {
+		if out, f := d.handlerOutcome(res); f == nil {
+			d.submit(out)
+			return
+		}
+	}
+	r := d.st.n.resource
+	d.submitted = true
+	d.st.s.emit(&Event{Type: TaskSubmitted, Detail: Detail{ResourceType: r.service, Resource: r.resourceName()}})
 }
 
 // handlerOutcome turns a handler's return into the task result or failure.

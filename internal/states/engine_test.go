@@ -1,0 +1,413 @@
+package states_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluice-ci/sluice/internal/states"
+)
+
+// newEngine returns an engine on an in-memory log; clock nil means the
+// real clock.
+func newEngine(t *testing.T, reg *states.Registry, clock states.Clock) *states.Engine {
+	t.Helper()
+	eng, err := states.New(states.Options{Handlers: reg, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng
+}
+
+func createMachine(t *testing.T, eng *states.Engine, name, def string) string {
+	t.Helper()
+	sm, err := eng.CreateStateMachine(context.Background(), states.CreateStateMachineInput{Name: name, Definition: def})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sm.Arn
+}
+
+func start(t *testing.T, eng *states.Engine, arn, name, input string) string {
+	t.Helper()
+	out, err := eng.StartExecution(context.Background(), states.StartExecutionInput{StateMachineArn: arn, Name: name, Input: input})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.ExecutionArn
+}
+
+func wait(t *testing.T, eng *states.Engine, arn string) *states.ExecutionDescription {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	d, err := eng.WaitExecution(ctx, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func eventTypes(t *testing.T, eng *states.Engine, arn string) []string {
+	t.Helper()
+	h, err := eng.GetExecutionHistory(context.Background(), arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range h {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+func wantAPIError(t *testing.T, err error, kind *states.APIError) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Fatalf("error %v, want %s", err, kind.Code)
+	}
+}
+
+// tokens collects the task tokens handlers are given.
+type tokens struct {
+	mu   sync.Mutex
+	list []string
+	seen chan string
+}
+
+func newTokens() *tokens { return &tokens{seen: make(chan string, 16)} }
+
+func (tk *tokens) handler(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
+	info, _ := states.TaskFromContext(ctx)
+	tk.mu.Lock()
+	tk.list = append(tk.list, info.Token)
+	tk.mu.Unlock()
+	tk.seen <- info.Token
+	return json.RawMessage(`{"MessageId":"m-1"}`), nil
+}
+
+func (tk *tokens) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case tok := <-tk.seen:
+		return tok
+	case <-time.After(10 * time.Second):
+		t.Fatal("no task token was dispatched")
+		return ""
+	}
+}
+
+const callbackMachine = `{
+  "StartAt": "Park",
+  "States": {
+    "Park": {
+      "Type": "Task",
+      "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+      "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token", "in.$": "$"}},
+      "HeartbeatSeconds": 3600,
+      "Catch": [{"ErrorEquals": ["Rejected"], "ResultPath": "$.error", "Next": "Caught"}],
+      "End": true
+    },
+    "Caught": {"Type": "Pass", "End": true}
+  }
+}`
+
+func TestCallbacks(t *testing.T) {
+	tk := newTokens()
+	reg := states.NewRegistry()
+	reg.Register("arn:aws:states:::sqs:sendMessage", tk.handler)
+	eng := newEngine(t, reg, nil)
+	ctx := context.Background()
+	sm := createMachine(t, eng, "Callbacks", callbackMachine)
+
+	ok := start(t, eng, sm, "ok", `{"n":1}`)
+	tok := tk.next(t)
+	if err := eng.SendTaskHeartbeat(ctx, tok); err != nil {
+		t.Fatalf("heartbeat: %v", err)
+	}
+	if err := eng.SendTaskSuccess(ctx, tok, `{"done":true,"big":1.000}`); err != nil {
+		t.Fatalf("success: %v", err)
+	}
+	d := wait(t, eng, ok)
+	if d.Status != states.StatusSucceeded || *d.Output != `{"big":1.000,"done":true}` {
+		t.Fatalf("execution %s with output %v", d.Status, d.Output)
+	}
+	wantAPIError(t, eng.SendTaskSuccess(ctx, tok, `{}`), states.ErrTaskDoesNotExist)
+	wantAPIError(t, eng.SendTaskHeartbeat(ctx, tok), states.ErrTaskDoesNotExist)
+	wantAPIError(t, eng.SendTaskSuccess(ctx, "not-a-token", `{}`), states.ErrInvalidToken)
+
+	rejected := start(t, eng, sm, "rejected", `{"n":2}`)
+	tok = tk.next(t)
+	wantAPIError(t, eng.SendTaskSuccess(ctx, tok, `{`), states.ErrInvalidOutput)
+	if err := eng.SendTaskFailure(ctx, tok, strPtr("Rejected"), strPtr("no thanks")); err != nil {
+		t.Fatalf("failure: %v", err)
+	}
+	d = wait(t, eng, rejected)
+	if d.Status != states.StatusSucceeded || *d.Output != `{"error":{"Cause":"no thanks","Error":"Rejected"},"n":2}` {
+		t.Fatalf("execution %s with output %v", d.Status, str(d.Output))
+	}
+	want := "ExecutionStarted TaskStateEntered TaskScheduled TaskStarted TaskSubmitted TaskFailed TaskStateExited PassStateEntered PassStateExited ExecutionSucceeded"
+	if got := strings.Join(eventTypes(t, eng, rejected), " "); got != want {
+		t.Errorf("events %s\nwant %s", got, want)
+	}
+}
+
+func strPtr(s string) *string { return &s }
+
+func TestCallbackFromInsideTheHandler(t *testing.T) {
+	reg := states.NewRegistry()
+	var eng *states.Engine
+	reg.Register("arn:aws:states:::sqs:sendMessage", func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
+		info, _ := states.TaskFromContext(ctx)
+		if err := eng.SendTaskSuccess(ctx, info.Token, `"at once"`); err != nil {
+			return nil, err
+		}
+		return json.RawMessage(`{}`), nil
+	})
+	eng = newEngine(t, reg, nil)
+	arn := start(t, eng, createMachine(t, eng, "Inline", callbackMachine), "x", `{}`)
+	if d := wait(t, eng, arn); d.Status != states.StatusSucceeded || *d.Output != `"at once"` {
+		t.Fatalf("execution %s with output %v", d.Status, str(d.Output))
+	}
+}
+
+func TestHeartbeatTimeoutOnVirtualClock(t *testing.T) {
+	tk := newTokens()
+	reg := states.NewRegistry()
+	reg.Register("arn:aws:states:::sqs:sendMessage", tk.handler)
+	eng := newEngine(t, reg, states.NewVirtualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
+	arn := start(t, eng, createMachine(t, eng, "Heartbeat", callbackMachine), "x", `{}`)
+	tok := tk.next(t)
+	d := wait(t, eng, arn)
+	if d.Status != states.StatusFailed || str(d.Error) != "States.Timeout" {
+		t.Fatalf("execution %s %s %s, want FAILED States.Timeout", d.Status, str(d.Error), str(d.Cause))
+	}
+	if got := d.StopDate.Sub(d.StartDate); got != time.Hour {
+		t.Errorf("timed out after %s of virtual time, want 1h", got)
+	}
+	wantAPIError(t, eng.SendTaskSuccess(context.Background(), tok, `{}`), states.ErrTaskTimedOut)
+}
+
+// NotReady is a handler error; Retry and Catch match its type name.
+type NotReady struct{ left int }
+
+func (e *NotReady) Error() string { return fmt.Sprintf("%d more tries", e.left) }
+
+func TestHandlerErrorsRetryAndCatch(t *testing.T) {
+	var mu sync.Mutex
+	calls := map[string]int{}
+	var keys []string
+	reg := states.NewRegistry()
+	reg.Register("arn:aws:lambda:us-east-1:123456789012:function:flaky", func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
+		info, _ := states.TaskFromContext(ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		calls[string(in)]++
+		keys = append(keys, info.IdempotencyKey)
+		if calls[string(in)] < 3 {
+			return nil, &NotReady{left: 3 - calls[string(in)]}
+		}
+		if string(in) == `{"fail":true}` {
+			return nil, errors.New("gave up")
+		}
+		return json.RawMessage(`{"ok":true}`), nil
+	})
+	eng := newEngine(t, reg, states.NewVirtualClock(time.Now()))
+	sm := createMachine(t, eng, "Flaky", `{
+	  "StartAt": "Call",
+	  "States": {
+	    "Call": {
+	      "Type": "Task",
+	      "Resource": "arn:aws:states:::lambda:invoke",
+	      "Parameters": {"FunctionName": "flaky", "Payload.$": "$"},
+	      "Retry": [{"ErrorEquals": ["NotReady"], "IntervalSeconds": 10, "MaxAttempts": 5, "JitterStrategy": "FULL"}],
+	      "Catch": [{"ErrorEquals": ["errorString"], "Next": "Caught"}],
+	      "OutputPath": "$.Payload",
+	      "End": true
+	    },
+	    "Caught": {"Type": "Pass", "End": true}
+	  }
+	}`)
+	okArn := start(t, eng, sm, "ok", `{"fail":false}`)
+	if d := wait(t, eng, okArn); d.Status != states.StatusSucceeded || *d.Output != `{"ok":true}` {
+		t.Fatalf("execution %s with output %s", d.Status, str(d.Output))
+	}
+	failArn := start(t, eng, sm, "fail", `{"fail":true}`)
+	d := wait(t, eng, failArn)
+	var out map[string]string
+	if err := json.Unmarshal([]byte(str(d.Output)), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out["Error"] != "errorString" || out["Cause"] != `{"errorMessage":"gave up","errorType":"errorString"}` {
+		t.Errorf("caught %v", out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if seen[k] {
+			t.Errorf("idempotency key %s given twice", k)
+		}
+		seen[k] = true
+	}
+	if len(keys) != 6 {
+		t.Errorf("%d calls, want 6", len(keys))
+	}
+}
+
+func TestStartExecutionIsIdempotentWhileOpen(t *testing.T) {
+	tk := newTokens()
+	reg := states.NewRegistry()
+	reg.Register("arn:aws:states:::sqs:sendMessage", tk.handler)
+	eng := newEngine(t, reg, nil)
+	ctx := context.Background()
+	sm := createMachine(t, eng, "Once", callbackMachine)
+	first, err := eng.StartExecution(ctx, states.StartExecutionInput{StateMachineArn: sm, Name: "run-1", Input: `{"a":1}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := tk.next(t)
+	again, err := eng.StartExecution(ctx, states.StartExecutionInput{StateMachineArn: sm, Name: "run-1", Input: `{"a":1}`})
+	if err != nil || *again != *first {
+		t.Fatalf("second start: %+v, %v; want %+v", again, err, first)
+	}
+	_, err = eng.StartExecution(ctx, states.StartExecutionInput{StateMachineArn: sm, Name: "run-1", Input: `{"a":2}`})
+	wantAPIError(t, err, states.ErrExecutionAlreadyExists)
+	if err := eng.SendTaskSuccess(ctx, tok, `{}`); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, eng, first.ExecutionArn)
+	_, err = eng.StartExecution(ctx, states.StartExecutionInput{StateMachineArn: sm, Name: "run-1", Input: `{"a":1}`})
+	wantAPIError(t, err, states.ErrExecutionAlreadyExists)
+	_, err = eng.StartExecution(ctx, states.StartExecutionInput{StateMachineArn: sm, Name: "bad name!"})
+	wantAPIError(t, err, states.ErrInvalidName)
+	_, err = eng.StartExecution(ctx, states.StartExecutionInput{StateMachineArn: sm, Input: `{`})
+	wantAPIError(t, err, states.ErrInvalidExecutionInput)
+	_, err = eng.StartExecution(ctx, states.StartExecutionInput{StateMachineArn: sm + "x"})
+	wantAPIError(t, err, states.ErrStateMachineDoesNotExist)
+	list, err := eng.ListExecutions(ctx, states.ListExecutionsInput{StateMachineArn: sm, StatusFilter: states.StatusSucceeded})
+	if err != nil || len(list) != 1 || list[0].Name != "run-1" {
+		t.Fatalf("list %v, %v", list, err)
+	}
+}
+
+func TestStopExecution(t *testing.T) {
+	tk := newTokens()
+	reg := states.NewRegistry()
+	reg.Register("arn:aws:states:::sqs:sendMessage", tk.handler)
+	eng := newEngine(t, reg, nil)
+	ctx := context.Background()
+	arn := start(t, eng, createMachine(t, eng, "Stop", callbackMachine), "x", `{}`)
+	tok := tk.next(t)
+	if _, err := eng.StopExecution(ctx, arn, strPtr("Operator"), strPtr("enough")); err != nil {
+		t.Fatal(err)
+	}
+	d, err := eng.DescribeExecution(ctx, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != states.StatusAborted || str(d.Error) != "Operator" || str(d.Cause) != "enough" || d.StopDate.IsZero() {
+		t.Fatalf("stopped execution %+v", d)
+	}
+	if types := eventTypes(t, eng, arn); types[len(types)-1] != states.ExecutionAborted {
+		t.Errorf("last event %s", types[len(types)-1])
+	}
+	wantAPIError(t, eng.SendTaskSuccess(ctx, tok, `{}`), states.ErrTaskDoesNotExist)
+	_, err = eng.StopExecution(ctx, arn+"x", nil, nil)
+	wantAPIError(t, err, states.ErrExecutionDoesNotExist)
+}
+
+func TestRedriveRerunsOnlyWhatFailed(t *testing.T) {
+	var mu sync.Mutex
+	calls := map[string]int{}
+	broken := true
+	reg := states.NewRegistry()
+	reg.Register("work", func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls[string(in)]++
+		if broken && string(in) == `2` {
+			return nil, errors.New("item 2 is broken")
+		}
+		return in, nil
+	})
+	eng := newEngine(t, reg, nil)
+	ctx := context.Background()
+	sm := createMachine(t, eng, "Redrive", `{
+	  "StartAt": "Each",
+	  "States": {
+	    "Each": {
+	      "Type": "Map",
+	      "MaxConcurrency": 1,
+	      "ItemProcessor": {"StartAt": "Work", "States": {
+	        "Work": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "End": true}
+	      }},
+	      "End": true
+	    }
+	  }
+	}`)
+	arn := start(t, eng, sm, "x", `[1,2,3]`)
+	if d := wait(t, eng, arn); d.Status != states.StatusFailed || str(d.Error) != "errorString" {
+		t.Fatalf("first run %s %s", d.Status, str(d.Error))
+	}
+	mu.Lock()
+	broken = false
+	mu.Unlock()
+	if _, err := eng.RedriveExecution(ctx, arn); err != nil {
+		t.Fatal(err)
+	}
+	d := wait(t, eng, arn)
+	if d.Status != states.StatusSucceeded || *d.Output != `[1,2,3]` || d.RedriveCount != 1 {
+		t.Fatalf("redriven run %s %s %v redrives %d", d.Status, str(d.Error), str(d.Output), d.RedriveCount)
+	}
+	mu.Lock()
+	if calls["1"] != 1 || calls["3"] != 1 || calls["2"] != 2 {
+		t.Errorf("calls %v, want items 1 and 3 once and item 2 twice", calls)
+	}
+	mu.Unlock()
+	_, err := eng.RedriveExecution(ctx, arn)
+	wantAPIError(t, err, states.ErrExecutionNotRedrivable)
+}
+
+func TestStateMachineOperations(t *testing.T) {
+	eng := newEngine(t, nil, nil)
+	ctx := context.Background()
+	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`
+	in := states.CreateStateMachineInput{Name: "M", Definition: def, RoleArn: "arn:aws:iam::123456789012:role/r"}
+	sm, err := eng.CreateStateMachine(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := eng.CreateStateMachine(ctx, in); err != nil || again.Arn != sm.Arn {
+		t.Fatalf("create again: %v, %v", again, err)
+	}
+	in.Definition = `{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}`
+	_, err = eng.CreateStateMachine(ctx, in)
+	wantAPIError(t, err, states.ErrStateMachineAlreadyExists)
+	_, err = eng.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: "Bad", Definition: `{"StartAt":"X","States":{"A":{"Type":"Pass","End":true}}}`})
+	wantAPIError(t, err, states.ErrInvalidDefinition)
+	_, err = eng.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: "has space", Definition: def})
+	wantAPIError(t, err, states.ErrInvalidName)
+	upd, err := eng.UpdateStateMachine(ctx, sm.Arn, in.Definition, "")
+	if err != nil || upd.Definition != in.Definition || upd.RoleArn != sm.RoleArn {
+		t.Fatalf("update: %+v, %v", upd, err)
+	}
+	_, err = eng.UpdateStateMachine(ctx, sm.Arn, `{}`, "")
+	wantAPIError(t, err, states.ErrInvalidDefinition)
+	if list, err := eng.ListStateMachines(ctx); err != nil || len(list) != 1 {
+		t.Fatalf("list: %v, %v", list, err)
+	}
+	if err := eng.DeleteStateMachine(ctx, sm.Arn); err != nil {
+		t.Fatal(err)
+	}
+	_, err = eng.DescribeStateMachine(ctx, sm.Arn)
+	wantAPIError(t, err, states.ErrStateMachineDoesNotExist)
+	_, err = eng.GetExecutionHistory(ctx, sm.Arn)
+	wantAPIError(t, err, states.ErrExecutionDoesNotExist)
+}
