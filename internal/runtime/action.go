@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/sluice-ci/sluice/internal/action"
@@ -142,7 +144,7 @@ func (r *Runtime) run(ctx context.Context, ev ActionEvent) (ActionResult, error)
 	}
 
 	now := r.now()
-	all, err := r.Store.ListActionExecutions(ctx, ev.Pipeline, ev.Execution)
+	all, err := r.prior(ctx, ac)
 	if err != nil {
 		return ActionResult{}, err
 	}
@@ -196,6 +198,48 @@ func (r *Runtime) run(ctx context.Context, ev ActionEvent) (ActionResult, error)
 		return ActionResult{Status: store.ActionInProgress}, nil
 	}
 	return r.complete(ctx, ac.exec.Value, rec, res, job.OutputArtifacts, ev.Token)
+}
+
+// prior returns the latest attempts, in this execution, of the actions an
+// action depends on: those that produce its input artifacts and those whose
+// namespaces its configuration, commands and environment refer to. Reading
+// only these keeps an action's cost independent of the pipeline's size.
+func (r *Runtime) prior(ctx context.Context, ac *attemptContext) ([]store.ActionExecution, error) {
+	a := ac.action
+	values := slices.Collect(maps.Values(a.Configuration))
+	values = append(values, a.Commands...)
+	for _, ev := range a.EnvironmentVariables {
+		values = append(values, ev.Value)
+	}
+	refs := variables.Namespaces(values...)
+	type key struct{ stage, action string }
+	var deps []key
+	for _, st := range ac.decl.Stages {
+		for _, other := range st.Actions {
+			k := key{st.Name, other.Name}
+			if other.Namespace != "" && slices.Contains(refs, other.Namespace) {
+				deps = append(deps, k)
+				continue
+			}
+			for _, oa := range other.OutputArtifacts {
+				if slices.ContainsFunc(a.InputArtifacts, func(ia pipeline.InputArtifact) bool { return ia.Name == oa.Name }) {
+					deps = append(deps, k)
+					break
+				}
+			}
+		}
+	}
+	var out []store.ActionExecution
+	for _, k := range deps {
+		l, err := r.Store.LatestActionExecution(ctx, ac.exec.Value.PipelineName, ac.exec.Value.PipelineExecutionID, k.stage, k.action)
+		switch {
+		case err == nil:
+			out = append(out, l.Value)
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, fmt.Errorf("read action execution %s/%s: %w", k.stage, k.action, err)
+		}
+	}
+	return out, nil
 }
 
 // newAttempt is the record of an action attempt about to start.
@@ -453,7 +497,7 @@ func (r *Runtime) recordFailure(ctx context.Context, ev ActionEvent) (ActionResu
 		}
 		rec = *l
 	} else {
-		all, err := r.Store.ListActionExecutions(ctx, ev.Pipeline, ev.Execution)
+		all, err := r.prior(ctx, ac)
 		if err != nil {
 			return ActionResult{}, err
 		}

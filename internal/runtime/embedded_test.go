@@ -18,7 +18,7 @@ import (
 )
 
 // localRuntime wires a runtime to the embedded engine, as a local run does.
-func localRuntime(t *testing.T, prov action.Provider) (*Runtime, Embedded) {
+func localRuntime(t testing.TB, prov action.Provider) (*Runtime, Embedded) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -54,7 +54,7 @@ func localRuntime(t *testing.T, prov action.Provider) (*Runtime, Embedded) {
 	return rt, m
 }
 
-func loadRelease(t *testing.T) *pipeline.Declaration {
+func loadRelease(t testing.TB) *pipeline.Declaration {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/release.json")
 	if err != nil {
@@ -160,4 +160,50 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// TestRetryOnTheEmbeddedEngine fails a stage, retries it with
+// RetryStageExecution (a redrive of the same execution) and finishes.
+func TestRetryOnTheEmbeddedEngine(t *testing.T) {
+	ctx := context.Background()
+	prov := &provider{results: map[string][]*action.Result{
+		"Checkout": {{Status: action.StatusSucceeded, OutputVariables: map[string]string{"BranchName": "main"}}},
+		"Compile":  {{Status: action.StatusSucceeded, OutputVariables: map[string]string{"Version": "2.0"}}},
+		"Lint":     {action.Failed(action.CodeJobFailed, "lint failed")},
+	}, errs: map[string]error{}}
+	rt, m := localRuntime(t, prov)
+	if _, err := rt.PutPipeline(ctx, loadRelease(t)); err != nil {
+		t.Fatal(err)
+	}
+	id, err := rt.StartPipelineExecution(ctx, StartInput{Pipeline: "release"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	desc, err := m.Engine.WaitExecution(wctx, m.ExecutionArn("release", id))
+	if err != nil || desc.Status != states.StatusFailed || deref(desc.Error) != "StageFailed" {
+		t.Fatalf("first run: %+v, %v", desc, err)
+	}
+	if err := rt.RetryStageExecution(ctx, "release", "Build", id, "FAILED_ACTIONS"); err != nil {
+		t.Fatal(err)
+	}
+	ap := waitApproval(t, rt, id)
+	if err := rt.PutApprovalResult(ctx, ApprovalInput{Pipeline: "release", Stage: "Approve", Action: "Release", Token: ap.Token, Status: store.ApprovalApproved}); err != nil {
+		t.Fatal(err)
+	}
+	desc, err = m.Engine.WaitExecution(wctx, m.ExecutionArn("release", id))
+	if err != nil || desc.Status != states.StatusSucceeded {
+		t.Fatalf("after the retry: %+v, %v", desc, err)
+	}
+	if n := len(prov.ran("Compile")); n != 1 {
+		t.Errorf("Compile ran %d times; FAILED_ACTIONS runs only the failed ones", n)
+	}
+	if n := len(prov.ran("Lint")); n != 2 {
+		t.Errorf("Lint ran %d times, want 2", n)
+	}
+	e, _ := rt.Store.GetPipelineExecution(ctx, "release", id)
+	if e.Value.Status != store.ExecutionSucceeded {
+		t.Errorf("pipeline execution %s", e.Value.Status)
+	}
 }

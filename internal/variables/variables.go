@@ -107,6 +107,21 @@ func lookup(ns, key string, c Context) (string, string) {
 	return "", "the action with namespace " + ns + " produced no variable " + key
 }
 
+// Namespaces lists the action namespaces the values refer to (not the
+// reserved codepipeline and variables), each once, in order of first use.
+func Namespaces(values ...string) []string {
+	var out []string
+	for _, v := range values {
+		for _, m := range reference.FindAllStringSubmatch(v, -1) {
+			ns := m[1]
+			if ns != NamespaceCodePipeline && ns != NamespaceVariables && !slices.Contains(out, ns) {
+				out = append(out, ns)
+			}
+		}
+	}
+	return out
+}
+
 // Pipeline settles an execution's pipeline-level variables: each declared
 // variable takes its override when StartPipelineExecution gives one, else
 // its default. An override of an undeclared variable, and a variable with

@@ -94,3 +94,10 @@ func TestPipeline(t *testing.T) {
 		})
 	}
 }
+
+func TestNamespaces(t *testing.T) {
+	got := Namespaces("#{A.x}-#{codepipeline.PipelineExecutionId}", "#{variables.v} #{B.y} #{A.z}", "plain")
+	if !reflect.DeepEqual(got, []string{"A", "B"}) {
+		t.Errorf("Namespaces = %v, want [A B]", got)
+	}
+}

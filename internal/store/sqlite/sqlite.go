@@ -7,9 +7,10 @@
 // commit could let two executions into one stage. FULL syncs the WAL on every
 // commit, which costs one fsync per write on a laptop and closes that hole.
 //
-// Concurrency: transactions begin IMMEDIATE (one writer at a time, no upgrade
-// deadlocks), and a busy timeout lets other processes on the same file (a
-// second `sluice` approving from another terminal) wait their turn.
+// Concurrency: one connection per process, so that goroutines queue for it
+// instead of sleeping in SQLite's busy handler; transactions begin IMMEDIATE
+// (no upgrade deadlocks), and a busy timeout lets other processes on the same
+// file (a second `sluice` approving from another terminal) wait their turn.
 package sqlite
 
 import (
@@ -55,6 +56,9 @@ func Open(ctx context.Context, path string) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state store %s: %w", path, err)
 	}
+	// One connection: writers queue in Go rather than sleeping in SQLite's
+	// busy handler, which under contention costs far more than the writes.
+	db.SetMaxOpenConns(1)
 	b := &Backend{db: db}
 	if err := b.migrate(ctx); err != nil {
 		db.Close()
