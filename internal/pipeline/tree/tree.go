@@ -7,16 +7,18 @@
 // and turn every number into a float64; the ordered form keeps problems in
 // document order and numbers as written.
 //
-// YAML is read with github.com/goccy/go-yaml's parser, walking its syntax
-// tree rather than decoding into Go values. Walking the tree is what makes
-// CloudFormation templates readable: scalars keep their literal text (so the
-// unquoted `AWSTemplateFormatVersion: 2010-09-09` stays the string it is
-// meant to be instead of becoming a timestamp), and CloudFormation's short
-// tags (`!Ref`, `!Sub`, `!GetAtt`, `!If`, …) are rewritten to their long
-// JSON forms (`{"Ref": …}`, `{"Fn::Sub": …}`) exactly as CloudFormation
-// reads them. goccy/go-yaml is kept because it is maintained, exposes the
-// syntax tree with tags and positions, and is already the project's YAML
-// library.
+// YAML is read with go.yaml.in/yaml/v3 (the YAML organisation's maintained
+// go-yaml), walking its node tree rather than decoding into Go values.
+// Walking the nodes is what makes CloudFormation templates readable:
+// scalars keep their literal text (so the unquoted
+// `AWSTemplateFormatVersion: 2010-09-09` stays the string it is meant to be
+// instead of becoming a timestamp), and CloudFormation's short tags (`!Ref`,
+// `!Sub`, `!GetAtt`, `!If`, …) are rewritten to their long JSON forms
+// (`{"Ref": …}`, `{"Fn::Sub": …}`) exactly as CloudFormation reads them.
+// github.com/goccy/go-yaml, the project's other YAML library, is not used
+// here because it misreads flow mappings common in templates: a tagged
+// scalar holding "::" (`{Value: !Ref AWS::StackName}`) is a syntax error to
+// it, and a key holding "::" (`{Fn::Sub: x}`) is split at the first colon.
 package tree
 
 import (

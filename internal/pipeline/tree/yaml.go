@@ -1,16 +1,14 @@
 package tree
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/lexer"
-	"github.com/goccy/go-yaml/parser"
-	"github.com/goccy/go-yaml/token"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // shortTags maps CloudFormation's YAML short tags to the key of their long
@@ -44,25 +42,25 @@ var shortTags = map[string]string{
 // its later value, as CloudFormation reads it, and is reported in the
 // returned warnings.
 func ParseYAML(data []byte) (any, []string, error) {
-	file, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
-	if err != nil {
-		return nil, nil, errors.New(yaml.FormatError(err, false, false))
-	}
-	var body ast.Node
-	for _, doc := range file.Docs {
-		if doc == nil || doc.Body == nil {
-			continue
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil, nil, errors.New("the document is empty")
 		}
-		if body != nil {
-			return nil, nil, fmt.Errorf("line %d: a second YAML document; a pipeline file holds one", line(doc.Body))
-		}
-		body = doc.Body
+		return nil, nil, err
 	}
-	if body == nil {
+	var second yaml.Node
+	if err := dec.Decode(&second); err == nil {
+		return nil, nil, fmt.Errorf("line %d: a second YAML document; a pipeline file holds one", second.Line)
+	} else if err != io.EOF {
+		return nil, nil, err
+	}
+	if len(doc.Content) == 0 {
 		return nil, nil, errors.New("the document is empty")
 	}
-	r := yamlReader{anchors: map[string]ast.Node{}}
-	v, err := r.value(body, 0)
+	r := yamlReader{}
+	v, err := r.value(doc.Content[0], 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -70,46 +68,36 @@ func ParseYAML(data []byte) (any, []string, error) {
 }
 
 type yamlReader struct {
-	anchors  map[string]ast.Node
 	warnings []string
 }
 
 // maxDepth bounds nesting, so that alias cycles and hostile input end.
 const maxDepth = 200
 
-func line(n ast.Node) int {
-	if tk := n.GetToken(); tk != nil && tk.Position != nil {
-		return tk.Position.Line
-	}
-	return 0
-}
-
-func (r *yamlReader) value(n ast.Node, depth int) (any, error) {
+func (r *yamlReader) value(n *yaml.Node, depth int) (any, error) {
 	if depth > maxDepth {
-		return nil, fmt.Errorf("line %d: nested more than %d levels deep", line(n), maxDepth)
+		return nil, fmt.Errorf("line %d: nested more than %d levels deep", n.Line, maxDepth)
 	}
-	switch t := n.(type) {
-	case *ast.NullNode:
-		return nil, nil
-	case *ast.BoolNode:
-		return t.Value, nil
-	case *ast.IntegerNode:
-		return integer(t), nil
-	case *ast.FloatNode:
-		return Number(strings.TrimPrefix(t.Token.Value, "+")), nil
-	case *ast.InfinityNode, *ast.NanNode:
-		return t.GetToken().Value, nil
-	case *ast.StringNode:
-		return t.Value, nil
-	case *ast.LiteralNode:
-		return t.Value.Value, nil
-	case *ast.MappingNode:
-		return r.mapping(t.Values, depth)
-	case *ast.MappingValueNode:
-		return r.mapping([]*ast.MappingValueNode{t}, depth)
-	case *ast.SequenceNode:
-		list := make([]any, 0, len(t.Values))
-		for _, e := range t.Values {
+	if key, ok := shortTags[n.Tag]; ok {
+		return r.shortForm(n, key, depth)
+	}
+	if n.Tag != "" && !strings.HasPrefix(n.Tag, "!!") {
+		return nil, fmt.Errorf("line %d: unknown tag %s", n.Line, n.Tag)
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			return nil, fmt.Errorf("line %d: alias *%s names no anchor", n.Line, n.Value)
+		}
+		return r.value(n.Alias, depth+1)
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return r.value(n.Content[0], depth+1)
+	case yaml.SequenceNode:
+		list := make([]any, 0, len(n.Content))
+		for _, e := range n.Content {
 			v, err := r.value(e, depth+1)
 			if err != nil {
 				return nil, err
@@ -117,59 +105,69 @@ func (r *yamlReader) value(n ast.Node, depth int) (any, error) {
 			list = append(list, v)
 		}
 		return list, nil
-	case *ast.AnchorNode:
-		r.anchors[t.Name.GetToken().Value] = t.Value
-		return r.value(t.Value, depth+1)
-	case *ast.AliasNode:
-		name := t.Value.GetToken().Value
-		target, ok := r.anchors[name]
-		if !ok {
-			return nil, fmt.Errorf("line %d: alias *%s names no anchor", line(n), name)
+	case yaml.MappingNode:
+		return r.mapping(n, depth)
+	}
+	return scalar(n)
+}
+
+// scalar reads a scalar by its resolved tag. Timestamps and binary stay the
+// text they were written as: no pipeline field holds a time.
+func scalar(n *yaml.Node) (any, error) {
+	switch n.Tag {
+	case "!!null":
+		return nil, nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n.Line, err)
 		}
-		return r.value(target, depth+1)
-	case *ast.TagNode:
-		return r.tagged(t, depth)
-	case *ast.DocumentNode:
-		return r.value(t.Body, depth+1)
+		return b, nil
+	case "!!int":
+		text := strings.ReplaceAll(strings.TrimPrefix(n.Value, "+"), "_", "")
+		if i, err := strconv.ParseInt(text, 0, 64); err == nil {
+			return Number(strconv.FormatInt(i, 10)), nil
+		}
+		return Number(text), nil
+	case "!!float":
+		text := strings.TrimPrefix(n.Value, "+")
+		if _, err := strconv.ParseFloat(text, 64); err != nil || strings.ContainsAny(text, "InfinityNaN") {
+			return n.Value, nil
+		}
+		return Number(text), nil
 	}
-	return nil, fmt.Errorf("line %d: unsupported YAML node %s", line(n), n.Type())
+	return n.Value, nil
 }
 
-// integer keeps decimal integers as written and turns the hex, octal and
-// binary forms into decimal, since JSON has no such forms.
-func integer(n *ast.IntegerNode) Number {
-	text := strings.TrimPrefix(n.Token.Value, "+")
-	digits := strings.TrimPrefix(text, "-")
-	if _, err := strconv.ParseInt(text, 10, 64); err == nil && (digits == "0" || !strings.HasPrefix(digits, "0")) {
-		return Number(text)
-	}
-	return Number(fmt.Sprint(n.Value))
-}
-
-func (r *yamlReader) mapping(values []*ast.MappingValueNode, depth int) (any, error) {
+func (r *yamlReader) mapping(n *yaml.Node, depth int) (any, error) {
 	obj := &Object{}
-	for _, mv := range values {
-		if mv.Key.IsMergeKey() {
-			if err := r.merge(obj, mv.Value, depth); err != nil {
+	// merged holds the keys a merge key brought in, which the mapping's own
+	// keys override without a warning.
+	merged := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, vn := n.Content[i], n.Content[i+1]
+		if k.Tag == "!!merge" {
+			if err := r.merge(obj, merged, vn, depth); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		kv, err := r.value(mv.Key, depth+1)
+		kv, err := r.value(k, depth+1)
 		if err != nil {
 			return nil, err
 		}
 		key, err := keyText(kv)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", line(mv.Key), err)
+			return nil, fmt.Errorf("line %d: %w", k.Line, err)
 		}
-		val, err := r.value(mv.Value, depth+1)
+		val, err := r.value(vn, depth+1)
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := obj.Get(key); dup {
-			r.warnings = append(r.warnings, fmt.Sprintf("line %d: key %q is given twice; the later value is used", line(mv.Key), key))
+		if _, dup := obj.Get(key); dup && !merged[key] {
+			r.warnings = append(r.warnings, fmt.Sprintf("line %d: key %q is given twice; the later value is used", k.Line, key))
 		}
+		delete(merged, key)
 		obj.Set(key, val)
 	}
 	return obj, nil
@@ -183,13 +181,15 @@ func keyText(v any) (string, error) {
 		return string(k), nil
 	case bool:
 		return strconv.FormatBool(k), nil
+	case nil:
+		return "", nil
 	}
 	return "", fmt.Errorf("a mapping key must be a scalar, not %s", Kind(v))
 }
 
 // merge applies a `<<` merge key: members of the merged mappings that the
 // mapping does not set itself.
-func (r *yamlReader) merge(obj *Object, n ast.Node, depth int) error {
+func (r *yamlReader) merge(obj *Object, merged map[string]bool, n *yaml.Node, depth int) error {
 	v, err := r.value(n, depth+1)
 	if err != nil {
 		return err
@@ -201,106 +201,138 @@ func (r *yamlReader) merge(obj *Object, n ast.Node, depth int) error {
 	for _, s := range sources {
 		src, ok := s.(*Object)
 		if !ok {
-			return fmt.Errorf("line %d: a merge key takes a mapping, not %s", line(n), Kind(s))
+			return fmt.Errorf("line %d: a merge key takes a mapping, not %s", n.Line, Kind(s))
 		}
 		for _, m := range src.Members {
 			if _, set := obj.Get(m.Key); !set {
 				obj.Members = append(obj.Members, m)
+				merged[m.Key] = true
 			}
 		}
 	}
 	return nil
 }
 
-func (r *yamlReader) tagged(t *ast.TagNode, depth int) (any, error) {
-	tag := t.Start.Value
-	if key, ok := shortTags[tag]; ok {
-		v, err := r.value(t.Value, depth+1)
-		if err != nil {
+// shortForm rewrites a CloudFormation short tag to its long form. The
+// tagged node is read as if untagged: a scalar as a string, a sequence as a
+// list, a mapping as an object.
+func (r *yamlReader) shortForm(n *yaml.Node, key string, depth int) (any, error) {
+	var v any
+	if n.Kind == yaml.ScalarNode {
+		v = n.Value
+	} else {
+		untagged := *n
+		untagged.Tag = ""
+		var err error
+		if v, err = r.value(&untagged, depth+1); err != nil {
 			return nil, err
 		}
-		if s, isString := v.(string); isString && key == "Fn::GetAtt" {
-			resource, attribute, found := strings.Cut(s, ".")
-			if !found {
-				return nil, fmt.Errorf("line %d: !GetAtt %q: want Resource.Attribute", line(t), s)
-			}
-			v = []any{resource, attribute}
-		}
-		return &Object{Members: []Member{{Key: key, Value: v}}}, nil
 	}
-	v, err := r.value(t.Value, depth+1)
+	if s, isString := v.(string); isString && key == "Fn::GetAtt" {
+		resource, attribute, found := strings.Cut(s, ".")
+		if !found {
+			return nil, fmt.Errorf("line %d: !GetAtt %q: want Resource.Attribute", n.Line, s)
+		}
+		v = []any{resource, attribute}
+	}
+	return &Object{Members: []Member{{Key: key, Value: v}}}, nil
+}
+
+// MarshalYAML writes v as block-style YAML with two-space indentation,
+// members in order; multi-line strings as literal blocks.
+func MarshalYAML(v any) ([]byte, error) {
+	n, err := toNode(v)
 	if err != nil {
 		return nil, err
 	}
-	switch tag {
-	case "!!str", "!!binary":
-		switch s := v.(type) {
-		case Number:
-			return string(s), nil
-		case bool:
-			return strconv.FormatBool(s), nil
-		case nil:
-			return "", nil
-		}
-		return v, nil
-	case "!!int", "!!float", "!!bool", "!!null", "!!map", "!!seq", "!!omap", "!!set", "!!timestamp":
-		return v, nil
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(n); err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("line %d: unknown tag %s", line(t), tag)
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
-// MarshalYAML writes v as block-style YAML, members in order.
-func MarshalYAML(v any) ([]byte, error) {
-	return yaml.MarshalWithOptions(toYAML(v), yaml.Indent(2), yaml.IndentSequence(true),
-		yaml.UseLiteralStyleIfMultiline(true), yaml.UseSingleQuote(true))
-}
-
-func toYAML(v any) any {
+func toNode(v any) (*yaml.Node, error) {
 	switch t := v.(type) {
 	case *Object:
-		ms := make(yaml.MapSlice, len(t.Members))
-		for i, m := range t.Members {
-			ms[i] = yaml.MapItem{Key: m.Key, Value: toYAML(m.Value)}
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		for _, m := range t.Members {
+			val, err := toNode(m.Value)
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: m.Key}, val)
 		}
-		return ms
+		return n, nil
 	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = toYAML(e)
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		for _, e := range t {
+			val, err := toNode(e)
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, val)
 		}
-		return out
+		return n, nil
+	case string:
+		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}
+		if strings.Contains(t, "\n") {
+			n.Style = yaml.LiteralStyle
+		}
+		return n, nil
 	case Number:
-		if i, err := strconv.ParseInt(string(t), 10, 64); err == nil {
-			return i
+		if _, err := strconv.ParseInt(string(t), 10, 64); err == nil {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: string(t)}, nil
 		}
-		if f, err := strconv.ParseFloat(string(t), 64); err == nil {
-			return f
-		}
-		return string(t)
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: string(t)}, nil
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(t)}, nil
+	case nil:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, nil
 	}
-	return v
+	return nil, fmt.Errorf("cannot write %T as YAML", v)
 }
 
 // YAMLComments returns the comment block at the top of a YAML document (the
-// lines before its first content, comments and blank lines, as written) and
+// lines before its first content: comments and blank lines, as written) and
 // whether there are comments after it.
 func YAMLComments(data []byte) (header string, more bool) {
-	tokens := lexer.Tokenize(string(data))
-	firstContent := -1
-	for _, tk := range tokens {
-		if tk.Type != token.CommentType && tk.Position != nil {
-			firstContent = tk.Position.Line
+	lines := strings.SplitAfter(string(data), "\n")
+	n := 0
+	for n < len(lines) {
+		trimmed := strings.TrimSpace(lines[n])
+		if trimmed != "" && !strings.HasPrefix(trimmed, "#") {
 			break
 		}
+		n++
 	}
-	for _, tk := range tokens {
-		if tk.Type == token.CommentType && tk.Position != nil && firstContent >= 0 && tk.Position.Line >= firstContent {
-			more = true
+	header = strings.Join(lines[:n], "")
+	// Blank out the header, keeping line numbers, and look for comments in
+	// what is left.
+	rest := strings.Repeat("\n", n) + strings.Join(lines[n:], "")
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(rest), &doc); err != nil {
+		return header, false
+	}
+	return header, hasComments(&doc, 0)
+}
+
+func hasComments(n *yaml.Node, depth int) bool {
+	if n == nil || depth > maxDepth {
+		return false
+	}
+	if n.HeadComment != "" || n.LineComment != "" || n.FootComment != "" {
+		return true
+	}
+	for _, c := range n.Content {
+		if hasComments(c, depth+1) {
+			return true
 		}
 	}
-	if firstContent < 0 {
-		return "", false
-	}
-	lines := strings.SplitAfter(string(data), "\n")
-	return strings.Join(lines[:min(firstContent-1, len(lines))], ""), more
+	return false
 }
