@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,7 +58,7 @@ func runNoop(tb testing.TB, rt *Runtime, m Embedded, d *pipeline.Declaration) []
 func entered(h []*states.Event) int {
 	n := 0
 	for _, ev := range h {
-		if len(ev.Type) > len("StateEntered") && ev.Type[len(ev.Type)-len("StateEntered"):] == "StateEntered" {
+		if strings.HasSuffix(ev.Type, "StateEntered") {
 			n++
 		}
 	}

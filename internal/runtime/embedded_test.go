@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +51,22 @@ func localRuntime(t testing.TB, prov action.Provider) (*Runtime, Embedded) {
 		b.Close()
 	})
 	return rt, m
+}
+
+// startRelease deploys the release pipeline on a local runtime and starts
+// an execution of it.
+func startRelease(t *testing.T, prov action.Provider) (*Runtime, Embedded, string) {
+	t.Helper()
+	rt, m := localRuntime(t, prov)
+	ctx := context.Background()
+	if _, err := rt.PutPipeline(ctx, loadRelease(t)); err != nil {
+		t.Fatal(err)
+	}
+	id, err := rt.StartPipelineExecution(ctx, StartInput{Pipeline: "release"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt, m, id
 }
 
 func loadRelease(t testing.TB) *pipeline.Declaration {
@@ -105,19 +120,12 @@ func TestRunOnTheEmbeddedEngine(t *testing.T) {
 				"Checkout": {{Status: action.StatusSucceeded, OutputVariables: map[string]string{"BranchName": "main"}, Revision: &action.Revision{RevisionID: "c0ffee"}}},
 				"Compile":  {{Status: action.StatusSucceeded, OutputVariables: map[string]string{"Version": "2.0"}}},
 			}, errs: map[string]error{}}
-			rt, m := localRuntime(t, prov)
-			if _, err := rt.PutPipeline(ctx, loadRelease(t)); err != nil {
-				t.Fatal(err)
-			}
-			id, err := rt.StartPipelineExecution(ctx, StartInput{Pipeline: "release"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			rt, m, id := startRelease(t, prov)
 			ap := waitApproval(t, rt, id)
 			if ap.CustomData != "Ship 2.0 to staging?" {
 				t.Errorf("approval custom data %q", ap.CustomData)
 			}
-			err = rt.PutApprovalResult(ctx, ApprovalInput{Pipeline: "release", Stage: "Approve", Action: "Release", Token: ap.Token, Status: tt.decision, Summary: "checked", User: "alice"})
+			err := rt.PutApprovalResult(ctx, ApprovalInput{Pipeline: "release", Stage: "Approve", Action: "Release", Token: ap.Token, Status: tt.decision, Summary: "checked", User: "alice"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,13 +146,7 @@ func TestRunOnTheEmbeddedEngine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			entered := 0
-			for _, ev := range history {
-				if strings.HasSuffix(ev.Type, "StateEntered") {
-					entered++
-				}
-			}
-			t.Logf("%d history events, %d states entered for %d actions", len(history), entered, 5)
+			t.Logf("%d history events, %d states entered for %d actions", len(history), entered(history), 5)
 			for _, stage := range []string{"Source", "Build", "Approve"} {
 				c, _ := rt.Store.GetStageControl(ctx, "release", stage)
 				if c.Value.Holder != "" {
@@ -171,14 +173,7 @@ func TestRetryOnTheEmbeddedEngine(t *testing.T) {
 		"Compile":  {{Status: action.StatusSucceeded, OutputVariables: map[string]string{"Version": "2.0"}}},
 		"Lint":     {action.Failed(action.CodeJobFailed, "lint failed")},
 	}, errs: map[string]error{}}
-	rt, m := localRuntime(t, prov)
-	if _, err := rt.PutPipeline(ctx, loadRelease(t)); err != nil {
-		t.Fatal(err)
-	}
-	id, err := rt.StartPipelineExecution(ctx, StartInput{Pipeline: "release"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt, m, id := startRelease(t, prov)
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	desc, err := m.Engine.WaitExecution(wctx, m.ExecutionArn("release", id))
