@@ -3,6 +3,7 @@ package compile
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -86,13 +87,7 @@ func TestDeterministic(t *testing.T) {
 // TestEngineValidation checks every compiled machine with the embedded
 // engine's CreateStateMachine rules.
 func TestEngineValidation(t *testing.T) {
-	machines := loadFixtures(t)
-	m, err := Compile(wide(50, 50, 1), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	machines["wide"], _ = Marshal(m, false)
-	for name, raw := range machines {
+	for name, raw := range allMachines(t) {
 		if _, err := asl.Parse(raw); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -110,15 +105,9 @@ func TestASLValidator(t *testing.T) {
 		t.Skipf("asl-validator is not installed (npm ci at the repository root installs it)")
 	}
 	dir := t.TempDir()
-	machines := loadFixtures(t)
-	m, err := Compile(wide(50, 50, 1), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	machines["wide"], _ = Marshal(m, false)
 	args := []string{}
-	for name, raw := range machines {
-		path := filepath.Join(dir, name+".asl.json")
+	for name, raw := range allMachines(t) {
+		path := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".asl.json")
 		if err := os.WriteFile(path, raw, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -128,6 +117,25 @@ func TestASLValidator(t *testing.T) {
 	if err != nil {
 		t.Fatalf("asl-validator: %v\n%s", err, out)
 	}
+}
+
+// allMachines is every machine the checks run over: the fixtures, the
+// repository's pipelines and a pipeline at CodePipeline's limits.
+func allMachines(t *testing.T) map[string][]byte {
+	machines := loadFixtures(t)
+	if compiled, err := Dir(filepath.Join(repoRoot(t), "pipelines"), Options{}); err == nil {
+		for _, c := range compiled {
+			machines["pipelines/"+c.Pipeline] = c.Definition
+		}
+	} else if !os.IsNotExist(errors.Unwrap(err)) {
+		t.Fatal(err)
+	}
+	m, err := Compile(wide(50, 50, 1), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	machines["wide"], _ = Marshal(m, false)
+	return machines
 }
 
 func repoRoot(t *testing.T) string {
