@@ -171,7 +171,9 @@ func analyseDateTimePicture(picture string) ([]dtPart, *Error) {
 				return int(v)
 			}
 			p.widthMin, p.widthMax = parseWidth(lo), parseWidth(hi)
-			pres = marker[1:comma]
+			if comma > 0 {
+				pres = marker[1:comma]
+			}
 		} else if marker != "" {
 			pres = marker[1:]
 		}

@@ -80,6 +80,18 @@ func (e *evaluator) enter(pos int) error {
 	return nil
 }
 
+// work accounts for n units of work done outside eval (allocating, copying,
+// comparing) so that the time limit also stops expressions whose cost is in
+// their builtins.
+func (e *evaluator) work(n int, pos int) error {
+	before := e.calls
+	e.calls += n
+	if e.calls>>10 != before>>10 && time.Now().After(e.deadline) {
+		return &Error{Code: "U1002", Position: pos, Value: e.limits.Timeout.String()}
+	}
+	return nil
+}
+
 func (e *evaluator) eval(n *node, input any, env *frame) (any, error) {
 	if err := e.enter(n.pos); err != nil {
 		e.depth--
@@ -456,6 +468,9 @@ func (e *evaluator) step(step *node, input []any, env *frame, last bool) (*seq, 
 		}
 		return s, nil
 	}
+	if err := e.work(len(input), step.pos); err != nil {
+		return nil, err
+	}
 	results := make([]any, 0, len(input))
 	for _, item := range input {
 		res, err := e.eval(step, item, env)
@@ -483,6 +498,9 @@ func (e *evaluator) step(step *node, input []any, env *frame, last bool) (*seq, 
 			continue
 		}
 		if a, ok := arrayItems(res); ok {
+			if err := e.work(len(a), step.pos); err != nil {
+				return nil, err
+			}
 			out.items = append(out.items, a...)
 		} else {
 			out.items = append(out.items, res)

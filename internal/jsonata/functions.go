@@ -315,7 +315,7 @@ func (e *evaluator) transform(n *node, env *frame) any {
 				if target != nil {
 					for _, k := range objectKeys(update) {
 						v, _ := objectGet(update, k)
-						target.set(k, v)
+						target.set(k, deepClone(v))
 					}
 				}
 			}

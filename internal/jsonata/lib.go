@@ -173,6 +173,9 @@ func defineStrings() {
 		if err != nil {
 			return nil, err
 		}
+		if err := e.work(len(s)/16, c.pos); err != nil {
+			return nil, err
+		}
 		return s, nil
 	})
 	def("substring", "<s-nn?:s>", 3, func(e *evaluator, c *callContext, args []any) (any, error) {
@@ -274,6 +277,9 @@ func defineStrings() {
 		if padLength > maxValueBytes {
 			return nil, &Error{Code: "U1003", Position: c.pos}
 		}
+		if err := e.work(int(padLength)/16, c.pos); err != nil {
+			return nil, err
+		}
 		chRunes := []rune(ch)
 		pad := make([]rune, int(padLength))
 		for i := range pad {
@@ -368,6 +374,9 @@ func defineStrings() {
 		}
 		if size > maxValueBytes {
 			return nil, &Error{Code: "U1003", Position: c.pos}
+		}
+		if err := e.work(size/16, c.pos); err != nil {
+			return nil, err
 		}
 		return strings.Join(parts, sep), nil
 	})
@@ -948,8 +957,13 @@ func shiftDecimal(f float64, places int) float64 {
 func defineArrays() {
 	def("append", "<xx:a>", 2, func(e *evaluator, c *callContext, args []any) (any, error) {
 		v := appendValues(args[0], args[1])
-		if items, ok := arrayItems(v); ok && len(items)*8 > maxValueBytes {
-			return nil, &Error{Code: "U1003", Position: c.pos}
+		if items, ok := arrayItems(v); ok {
+			if len(items)*8 > maxValueBytes {
+				return nil, &Error{Code: "U1003", Position: c.pos}
+			}
+			if err := e.work(len(items), c.pos); err != nil {
+				return nil, err
+			}
 		}
 		return v, nil
 	})
@@ -986,6 +1000,9 @@ func defineArrays() {
 		}
 		out := make([]any, 0, len(items))
 		for _, it := range items {
+			if err := e.work(len(out)+1, c.pos); err != nil {
+				return nil, err
+			}
 			dup := false
 			for _, o := range out {
 				if deepEqual(it, o) {

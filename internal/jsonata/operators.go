@@ -63,9 +63,12 @@ func (e *evaluator) binary(n *node, input any, env *frame) (any, error) {
 		if b.Len() > maxValueBytes {
 			return nil, &Error{Code: "U1003", Position: n.pos}
 		}
+		if err := e.work(b.Len()/16, n.pos); err != nil {
+			return nil, err
+		}
 		return b.String(), nil
 	case "..":
-		return rangeOperator(n, lhs, rhs)
+		return rangeOperator(e, n, lhs, rhs)
 	case "in":
 		if lhs == undefined || rhs == undefined {
 			return false, nil
@@ -217,7 +220,7 @@ func utf16Units(s string) []uint16 {
 
 const maxRange = 1e7
 
-func rangeOperator(n *node, lhs, rhs any) (any, error) {
+func rangeOperator(e *evaluator, n *node, lhs, rhs any) (any, error) {
 	l, lok := toNumber(lhs)
 	if lhs != undefined && (!lok || l != math.Trunc(l) || math.IsInf(l, 0)) {
 		return nil, &Error{Code: "T2003", Position: n.pos, Value: lhs}
@@ -235,6 +238,9 @@ func rangeOperator(n *node, lhs, rhs any) (any, error) {
 	}
 	if size*8 > maxValueBytes {
 		return nil, &Error{Code: "U1003", Position: n.pos}
+	}
+	if err := e.work(int(size), n.pos); err != nil {
+		return nil, err
 	}
 	items := make([]any, int(size))
 	for i := range items {
@@ -274,6 +280,9 @@ func (e *evaluator) unary(n *node, input any, env *frame) (any, error) {
 			if item.kind == kUnary && item.op == "[" {
 				result.items = append(result.items, v)
 			} else if a, ok := arrayItems(v); ok {
+				if err := e.work(len(a), n.pos); err != nil {
+					return nil, err
+				}
 				result.items = append(result.items, a...)
 			} else {
 				result.items = append(result.items, v)
