@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,12 @@ import (
 
 // localRuntime wires a runtime to the embedded engine, as a local run does.
 func localRuntime(t testing.TB, prov action.Provider) (*Runtime, Embedded) {
+	return localRuntimeWithClock(t, prov, nil)
+}
+
+// localRuntimeWithClock is localRuntime on a virtual clock (nil: the real
+// one), shared by the engine and the runtime.
+func localRuntimeWithClock(t testing.TB, prov action.Provider, clock *states.VirtualClock) (*Runtime, Embedded) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -39,12 +46,19 @@ func localRuntime(t testing.TB, prov action.Provider) (*Runtime, Embedded) {
 		reg.Register(ty, prov)
 	}
 	handlers := states.NewRegistry()
-	eng, err := states.New(states.Options{Handlers: handlers})
+	opts := states.Options{Handlers: handlers}
+	if clock != nil {
+		opts.Clock = clock
+	}
+	eng, err := states.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := Embedded{Engine: eng}
 	rt := &Runtime{Store: store.New(b), Artifacts: arts, Providers: reg, Tokens: m, Engine: m}
+	if clock != nil {
+		rt.Now = clock.Now
+	}
 	rt.Register(handlers)
 	t.Cleanup(func() {
 		eng.Close()
@@ -147,6 +161,12 @@ func TestRunOnTheEmbeddedEngine(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("%d history events, %d states entered for %d actions", len(history), entered(history), 5)
+			for _, ev := range history {
+				if strings.HasSuffix(ev.Type, "Failed") && ev.Type != "ExecutionFailed" && ev.Type != "LambdaFunctionFailed" {
+					raw, _ := ev.MarshalJSON()
+					t.Errorf("unexpected failure on the way: %s", raw)
+				}
+			}
 			for _, stage := range []string{"Source", "Build", "Approve"} {
 				c, _ := rt.Store.GetStageControl(ctx, "release", stage)
 				if c.Value.Holder != "" {
@@ -201,4 +221,106 @@ func TestRetryOnTheEmbeddedEngine(t *testing.T) {
 	if e.Value.Status != store.ExecutionSucceeded {
 		t.Errorf("pipeline execution %s", e.Value.Status)
 	}
+}
+
+// TestApprovalTimesOutOnTheEmbeddedEngine lets an approval's task time out
+// (30 minutes, on a virtual clock): the action fails, the approval expires,
+// the stage and the execution fail.
+func TestApprovalTimesOutOnTheEmbeddedEngine(t *testing.T) {
+	ctx := context.Background()
+	clock := states.NewVirtualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	prov := &provider{results: map[string][]*action.Result{
+		"Checkout": {{Status: action.StatusSucceeded, OutputVariables: map[string]string{"BranchName": "main"}}},
+		"Compile":  {{Status: action.StatusSucceeded, OutputVariables: map[string]string{"Version": "2.0"}}},
+	}, errs: map[string]error{}}
+	rt, m := localRuntimeWithClock(t, prov, clock)
+	if _, err := rt.PutPipeline(ctx, loadRelease(t)); err != nil {
+		t.Fatal(err)
+	}
+	id, err := rt.StartPipelineExecution(ctx, StartInput{Pipeline: "release"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	desc, err := m.Engine.WaitExecution(wctx, m.ExecutionArn("release", id))
+	if err != nil || desc.Status != states.StatusFailed || deref(desc.Error) != "StageFailed" {
+		t.Fatalf("execution: %+v, %v", desc, err)
+	}
+	rec, err := rt.Store.GetActionExecution(ctx, "release", id, "Approve", "Release", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Value.Status != store.ActionFailed || !strings.Contains(rec.Value.Output.ExecutionResult.ErrorDetails.Message, "expired") {
+		t.Errorf("approval action %+v", rec.Value)
+	}
+	ap, _ := rt.Store.GetApproval(ctx, "release", rec.Value.Token)
+	if ap.Value.Status != store.ApprovalExpired || clock.Now().Sub(rec.Value.StartTime) < 30*time.Minute {
+		t.Errorf("approval %s, %v after it started", ap.Value.Status, clock.Now().Sub(rec.Value.StartTime))
+	}
+	err = rt.PutApprovalResult(ctx, ApprovalInput{Pipeline: "release", Stage: "Approve", Action: "Release", Token: rec.Value.Token, Status: store.ApprovalApproved})
+	if code(err) != "ApprovalAlreadyCompletedException" {
+		t.Errorf("approving an expired approval: %v", err)
+	}
+}
+
+// TestSupersededOnTheEmbeddedEngine: an execution waiting for a locked stage
+// is replaced by a newer one and its state machine execution ends in the
+// Superseded state; the newer one goes on when the stage frees.
+func TestSupersededOnTheEmbeddedEngine(t *testing.T) {
+	ctx := context.Background()
+	outputs := func() []*action.Result {
+		return []*action.Result{{Status: action.StatusSucceeded, OutputVariables: map[string]string{"BranchName": "main", "Version": "2.0"}}}
+	}
+	prov := &provider{results: map[string][]*action.Result{}, errs: map[string]error{}}
+	for range 3 {
+		prov.results["Checkout"] = append(prov.results["Checkout"], outputs()...)
+		prov.results["Compile"] = append(prov.results["Compile"], outputs()...)
+	}
+	rt, m, first := startRelease(t, prov)
+	waitApproval(t, rt, first)
+	waiting := func(id string) func() bool {
+		return func() bool {
+			c, _ := rt.Store.GetStageControl(ctx, "release", "Approve")
+			for _, w := range c.Value.Waiters {
+				if w.PipelineExecutionID == id {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	second, _ := rt.StartPipelineExecution(ctx, StartInput{Pipeline: "release"})
+	waitFor(t, waiting(second))
+	third, _ := rt.StartPipelineExecution(ctx, StartInput{Pipeline: "release"})
+	waitFor(t, waiting(third))
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	desc, err := m.Engine.WaitExecution(wctx, m.ExecutionArn("release", second))
+	if err != nil || desc.Status != states.StatusFailed || deref(desc.Error) != "Superseded" {
+		t.Fatalf("second: %+v, %v", desc, err)
+	}
+	if e, _ := rt.Store.GetPipelineExecution(ctx, "release", second); e.Value.Status != store.ExecutionSuperseded {
+		t.Errorf("second is %s", e.Value.Status)
+	}
+	ap := waitApproval(t, rt, first)
+	if err := rt.PutApprovalResult(ctx, ApprovalInput{Pipeline: "release", Stage: "Approve", Action: "Release", Token: ap.Token, Status: store.ApprovalApproved}); err != nil {
+		t.Fatal(err)
+	}
+	if desc, err := m.Engine.WaitExecution(wctx, m.ExecutionArn("release", first)); err != nil || desc.Status != states.StatusSucceeded {
+		t.Fatalf("first: %+v, %v", desc, err)
+	}
+	if ap := waitApproval(t, rt, third); ap.PipelineExecutionID != third {
+		t.Errorf("the approval waiting is %s's, want the third's", ap.PipelineExecutionID)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition not met within 10s")
 }
