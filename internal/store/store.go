@@ -29,9 +29,6 @@ type Store struct {
 // New returns a Store over b.
 func New(b Backend) *Store { return &Store{b: b} }
 
-// Backend returns the port the store writes to.
-func (s *Store) Backend() Backend { return s.b }
-
 func partition(pipeline string) string { return "pipeline#" + pipeline }
 
 func declKey(version int) string   { return fmt.Sprintf("decl#%010d", version) }
