@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -410,4 +411,95 @@ func TestStateMachineOperations(t *testing.T) {
 	wantAPIError(t, err, states.ErrStateMachineDoesNotExist)
 	_, err = eng.GetExecutionHistory(ctx, sm.Arn)
 	wantAPIError(t, err, states.ErrExecutionDoesNotExist)
+}
+
+// TestResumeKeepsDeadlines closes an engine while an execution waits and
+// resumes it later on another clock: the retry back-off and the Wait end at
+// the deadlines recorded before the stop, not later.
+func TestResumeKeepsDeadlines(t *testing.T) {
+	log := states.NewMemoryLog()
+	var calls atomic.Int32
+	reg := states.NewRegistry()
+	reg.Register("arn:aws:lambda:us-east-1:123456789012:function:f", func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		if calls.Add(1) == 1 {
+			return nil, &NotReady{}
+		}
+		return json.RawMessage(`1`), nil
+	})
+	def := `{"StartAt": "Call", "States": {
+	  "Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+	    "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 600}], "Next": "Sleep"},
+	  "Sleep": {"Type": "Wait", "Seconds": 3600, "End": true}}}`
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	steps := []struct {
+		start, horizon time.Time
+		until          string
+	}{
+		{t0, t0, states.LambdaFunctionFailed},
+		{t0.Add(10 * time.Second), t0.Add(700 * time.Second), "WaitStateEntered"},
+		{t0.Add(1000 * time.Second), t0.Add(24 * time.Hour), states.ExecutionSucceeded},
+	}
+	var arn string
+	for _, st := range steps {
+		clock := &horizonClock{VirtualClock: states.NewVirtualClock(st.start), horizon: st.horizon}
+		eng, err := states.New(states.Options{Log: log, Handlers: reg, Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if arn == "" {
+			arn = start(t, eng, createMachine(t, eng, "Deadlines", def), "x", `{}`)
+		}
+		waitForEvent(t, log, arn, st.until)
+		eng.Close()
+	}
+	h, _ := log.History(arn)
+	at := map[string]time.Time{}
+	var deadline time.Time
+	for _, e := range h {
+		at[e.Type] = e.Time
+		if e.Type == states.LambdaFunctionFailed {
+			deadline = e.Time.Add(e.Delay)
+		}
+	}
+	if got := at[states.LambdaFunctionScheduled]; !got.Equal(deadline) || !deadline.Equal(t0.Add(600*time.Second)) {
+		t.Errorf("retry scheduled at %s, want the recorded deadline %s", got, deadline)
+	}
+	if got, want := at["WaitStateExited"], at["WaitStateEntered"].Add(time.Hour); !got.Equal(want) {
+		t.Errorf("wait ended at %s, want %s", got, want)
+	}
+}
+
+// horizonClock is a virtual clock that never fires a timer past its
+// horizon, so that an execution stops there until another engine resumes
+// it.
+type horizonClock struct {
+	*states.VirtualClock
+	horizon time.Time
+}
+
+func (c *horizonClock) NewTimer(at time.Time) states.Timer {
+	if at.After(c.horizon) {
+		return neverTimer{}
+	}
+	return c.VirtualClock.NewTimer(at)
+}
+
+type neverTimer struct{}
+
+func (neverTimer) C() <-chan struct{} { return nil }
+func (neverTimer) Stop() bool         { return true }
+
+func waitForEvent(t *testing.T, log states.EventLog, arn, typ string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		h, _ := log.History(arn)
+		for _, e := range h {
+			if e.Type == typ {
+				return
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("no %s event", typ)
 }

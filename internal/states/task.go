@@ -309,7 +309,12 @@ func (st *stateRun) invoke(params any, attempt int, timeout, heartbeat int64) ou
 		submitted = true
 	}
 	if rec := s.peek(); rec != nil {
-		return outcome{recorded: rec}
+		oc := outcome{recorded: rec}
+		switch rec.Type {
+		case TaskFailed, TaskTimedOut, LambdaFunctionFailed, LambdaFunctionTimedOut:
+			oc.f = &failure{Error: rec.Detail.Error, Cause: rec.Detail.Cause}
+		}
+		return oc
 	}
 	info := TaskInfo{
 		ExecutionArn: x.arn, StateMachineArn: x.machineArn, StateName: n.name, Resource: r.arn,
