@@ -23,7 +23,7 @@ func usageError(err error) error { return &exitError{code: 2, err: err} }
 
 func newStatesRunCmd() *cobra.Command {
 	var (
-		definition, input, inputFile string
+		definition, input, inputFile  string
 		mockConfig, testCase, machine string
 		virtualClock, history         bool
 	)

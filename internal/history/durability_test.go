@@ -226,7 +226,9 @@ func TestDurabilityAcrossKills(t *testing.T) {
 	}
 	dir := t.TempDir()
 	phases := []phase{
-		{"task in flight", func(e *states.Event) bool { return e.Type == states.TaskStarted || e.Type == states.LambdaFunctionStarted }},
+		{"task in flight", func(e *states.Event) bool {
+			return e.Type == states.TaskStarted || e.Type == states.LambdaFunctionStarted
+		}},
 		{"retry back-off", func(e *states.Event) bool { return e.Type == states.LambdaFunctionFailed && e.Delay > 0 }},
 		{"wait", func(e *states.Event) bool { return e.Type == "WaitStateEntered" }},
 		{"callback parked", func(e *states.Event) bool { return e.Type == states.TaskSubmitted }},
