@@ -36,6 +36,28 @@ func localRuntimeWithClock(t testing.TB, prov action.Provider, clock *states.Vir
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg := testRegistry(prov)
+	rt := &Runtime{Store: store.New(b), Artifacts: arts, Providers: reg}
+	opts := states.Options{}
+	if clock != nil {
+		opts.Clock = clock
+		rt.Now = clock.Now
+	}
+	eng, err := rt.OpenEngine(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Embedded{Engine: eng}
+	t.Cleanup(func() {
+		eng.Close()
+		b.Close()
+	})
+	return rt, m
+}
+
+// testRegistry serves every action type of the release pipeline (but the
+// approval) with prov.
+func testRegistry(prov action.Provider) *action.Registry {
 	reg := action.NewRegistry()
 	for _, ty := range []action.Type{
 		{Category: "Source", Owner: "AWS", Provider: "CodeCommit"},
@@ -45,26 +67,7 @@ func localRuntimeWithClock(t testing.TB, prov action.Provider, clock *states.Vir
 	} {
 		reg.Register(ty, prov)
 	}
-	handlers := states.NewRegistry()
-	opts := states.Options{Handlers: handlers}
-	if clock != nil {
-		opts.Clock = clock
-	}
-	eng, err := states.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := Embedded{Engine: eng}
-	rt := &Runtime{Store: store.New(b), Artifacts: arts, Providers: reg, Tokens: m, Engine: m}
-	if clock != nil {
-		rt.Now = clock.Now
-	}
-	rt.Register(handlers)
-	t.Cleanup(func() {
-		eng.Close()
-		b.Close()
-	})
-	return rt, m
+	return reg
 }
 
 // startRelease deploys the release pipeline on a local runtime and starts

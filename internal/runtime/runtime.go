@@ -65,9 +65,6 @@ type Runtime struct {
 	Now   func() time.Time
 	NewID func() string
 
-	gateOnce sync.Once
-	gate     *gate.Handler
-
 	declMu sync.Mutex
 	decls  map[declKey]*pipeline.Declaration
 }
@@ -93,10 +90,7 @@ func (r *Runtime) newID() string {
 
 // Gate returns the gate handler over the runtime's store and tokens.
 func (r *Runtime) Gate() *gate.Handler {
-	r.gateOnce.Do(func() {
-		r.gate = &gate.Handler{Store: r.Store, Tokens: r.Tokens, Now: r.Now}
-	})
-	return r.gate
+	return &gate.Handler{Store: r.Store, Tokens: r.Tokens, Now: r.Now}
 }
 
 // HandleGate is the gate's Lambda handler.

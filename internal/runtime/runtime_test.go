@@ -142,15 +142,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	prov := &provider{results: map[string][]*action.Result{}, errs: map[string]error{}}
-	reg := action.NewRegistry()
-	for _, ty := range []action.Type{
-		{Category: "Source", Owner: "AWS", Provider: "CodeCommit"},
-		{Category: "Build", Owner: "AWS", Provider: "CodeBuild"},
-		{Category: "Test", Owner: "AWS", Provider: "CodeBuild"},
-		{Category: "Deploy", Owner: "AWS", Provider: "S3"},
-	} {
-		reg.Register(ty, prov)
-	}
+	reg := testRegistry(prov)
 	n := 0
 	f := &fixture{tk: &tokens{}, eng: &engine{}, prov: prov, ctx: ctx}
 	f.rt = &Runtime{
