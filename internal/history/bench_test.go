@@ -1,0 +1,131 @@
+package history_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluice-ci/sluice/internal/history"
+	"github.com/sluice-ci/sluice/internal/states"
+)
+
+func durableEngine(b *testing.B, reg *states.Registry, mode string) *states.Engine {
+	store, err := history.Open(b.TempDir(), history.Options{Synchronous: mode})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := states.New(states.Options{Log: store, Handlers: reg})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { eng.Close() })
+	return eng
+}
+
+func chain(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"StartAt":"S0","States":{`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		if i == n-1 {
+			fmt.Fprintf(&b, `"S%d":{"Type":"Pass","Result":{"step":%d},"ResultPath":"$.last","End":true}`, i, i)
+		} else {
+			fmt.Fprintf(&b, `"S%d":{"Type":"Pass","Result":{"step":%d},"ResultPath":"$.last","Next":"S%d"}`, i, i, i+1)
+		}
+	}
+	b.WriteString(`}}`)
+	return b.String()
+}
+
+// BenchmarkDurablePassChains runs many executions at once on the SQLite
+// store and reports state transitions per second.
+func BenchmarkDurablePassChains(b *testing.B) {
+	for _, mode := range []string{"NORMAL", "FULL"} {
+		b.Run(mode, func(b *testing.B) { benchDurablePassChains(b, mode) })
+	}
+}
+
+func benchDurablePassChains(b *testing.B, mode string) {
+	const length, concurrency = 20, 64
+	eng := durableEngine(b, nil, mode)
+	ctx := context.Background()
+	sm, err := eng.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: "Chain", Definition: chain(length)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				out, err := eng.StartExecution(ctx, states.StartExecutionInput{StateMachineArn: sm.Arn, Name: fmt.Sprintf("e%d", i)})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if d, err := eng.WaitExecution(ctx, out.ExecutionArn); err != nil || d.Status != states.StatusSucceeded {
+					b.Errorf("execution %v: %v", d, err)
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < b.N; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	b.ReportMetric(float64(b.N*length)/b.Elapsed().Seconds(), "transitions/s")
+}
+
+// BenchmarkDurableTaskRoundTrip runs executions of one Task state with a Go
+// handler, one at a time, on the SQLite store, and reports the median and
+// 99th percentile of the time from StartExecution to the closed execution.
+func BenchmarkDurableTaskRoundTrip(b *testing.B) {
+	for _, mode := range []string{"NORMAL", "FULL"} {
+		b.Run(mode, func(b *testing.B) { benchDurableTaskRoundTrip(b, mode) })
+	}
+}
+
+func benchDurableTaskRoundTrip(b *testing.B, mode string) {
+	reg := states.NewRegistry()
+	reg.Register("arn:aws:lambda:us-east-1:123456789012:function:echo", func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
+		return in, nil
+	})
+	eng := durableEngine(b, reg, mode)
+	ctx := context.Background()
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:echo","End":true}}}`
+	sm, err := eng.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: "Task", Definition: def})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		out, err := eng.StartExecution(ctx, states.StartExecutionInput{StateMachineArn: sm.Arn, Name: fmt.Sprintf("e%d", i), Input: `{"n":1}`})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if d, err := eng.WaitExecution(ctx, out.ExecutionArn); err != nil || d.Status != states.StatusSucceeded {
+			b.Fatalf("execution %v: %v", d, err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
