@@ -69,6 +69,18 @@ func TestParseYAMLErrors(t *testing.T) {
 	}
 }
 
+func TestAliasBomb(t *testing.T) {
+	doc := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for _, name := range []string{"b", "c", "d", "e", "f", "g", "h"} {
+		doc += name + ": &" + name + " [" + strings.Repeat("*"+prev+", ", 9) + "*" + prev + "]\n"
+		prev = name
+	}
+	if _, _, err := ParseYAML([]byte(doc)); err == nil || !strings.Contains(err.Error(), "expands to more than") {
+		t.Errorf("error = %v", err)
+	}
+}
+
 func TestDuplicateKeys(t *testing.T) {
 	yamlValue, yamlWarnings, err := ParseYAML([]byte("a: 1\nb: 2\na: 3\n"))
 	if err != nil {

@@ -69,14 +69,23 @@ func ParseYAML(data []byte) (any, []string, error) {
 
 type yamlReader struct {
 	warnings []string
+	// values counts the values read, aliases expanded, against maxValues.
+	values int
 }
 
 // maxDepth bounds nesting, so that alias cycles and hostile input end.
 const maxDepth = 200
 
+// maxValues bounds the values a document expands to, so that aliases of
+// aliases (a "billion laughs" document) cannot blow up.
+const maxValues = 200_000
+
 func (r *yamlReader) value(n *yaml.Node, depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("line %d: nested more than %d levels deep", n.Line, maxDepth)
+	}
+	if r.values++; r.values > maxValues {
+		return nil, fmt.Errorf("line %d: the document expands to more than %d values; aliases may repeat each other", n.Line, maxValues)
 	}
 	if key, ok := shortTags[n.Tag]; ok {
 		return r.shortForm(n, key, depth)
