@@ -315,8 +315,8 @@ func (p *parser) definition(obj map[string]any, where, inherited string, top boo
 	if def.ProcessorMode == "" {
 		def.ProcessorMode = "INLINE"
 	}
-	startAt, ok := obj["StartAt"].(string)
-	if !ok {
+	startAt, isStr := obj["StartAt"].(string)
+	if !isStr {
 		p.schema(where+"/StartAt", "The field 'StartAt' is required and must be a string")
 	}
 	def.StartAt = startAt
@@ -338,7 +338,7 @@ func (p *parser) definition(obj map[string]any, where, inherited string, top boo
 		}
 		def.States[name] = p.state(name, so, sw, def.QueryLanguage)
 	}
-	if startAt != "" && def.States[startAt] == nil && len(def.States) == len(def.Order) {
+	if isStr && def.States[startAt] == nil && len(def.States) == len(def.Order) {
 		p.fail("MISSING_TRANSITION_TARGET", fmt.Sprintf("Missing 'Next' target: %s", startAt), where+"/StartAt")
 	}
 	p.transitions(def, where)

@@ -503,3 +503,18 @@ func waitForEvent(t *testing.T, log states.EventLog, arn, typ string) {
 	}
 	t.Fatalf("no %s event", typ)
 }
+
+func TestHistoryLimit(t *testing.T) {
+	eng := newEngine(t, nil, nil)
+	arn := start(t, eng, createMachine(t, eng, "Loop", `{"StartAt":"A","States":{
+	  "A":{"Type":"Pass","Next":"B"},
+	  "B":{"Type":"Parallel","Next":"A","Branches":[{"StartAt":"C","States":{"C":{"Type":"Pass","End":true}}}]}}}`), "x", `{}`)
+	d := wait(t, eng, arn)
+	if d.Status != states.StatusFailed || str(d.Error) != "States.Runtime" ||
+		!strings.Contains(str(d.Cause), "maximum number of history events") {
+		t.Fatalf("execution %s %s %s", d.Status, str(d.Error), str(d.Cause))
+	}
+	if n := len(eventTypes(t, eng, arn)); n != states.MaxHistoryEvents {
+		t.Errorf("%d events, want %d", n, states.MaxHistoryEvents)
+	}
+}

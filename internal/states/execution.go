@@ -24,6 +24,9 @@ var (
 	errBranchFailed = errors.New("a sibling branch or iteration failed")
 )
 
+// historyFull stops an execution whose history reached MaxHistoryEvents.
+type historyFull struct{}
+
 // stopRequest is the cancellation cause of StopExecution.
 type stopRequest struct{ f *failure }
 
@@ -71,6 +74,10 @@ func (x *execution) append(s *scope, e *Event) {
 	if x.eng.closing() {
 		x.mu.Unlock()
 		panic(stopRun{errEngineClosed})
+	}
+	if x.count >= MaxHistoryEvents-1 && !IsTerminal(e.Type) {
+		x.mu.Unlock()
+		panic(historyFull{})
 	}
 	x.lastID++
 	x.count++
@@ -153,6 +160,8 @@ func (x *execution) run(startedID int64) {
 					err = v.err
 				case divergence:
 					f = runtimeFailure("The execution history could not be replayed: " + v.msg)
+				case historyFull:
+					f = runtimeFailure(fmt.Sprintf("The execution reached the maximum number of history events (%d).", MaxHistoryEvents))
 				default:
 					panic(r)
 				}
