@@ -27,8 +27,9 @@ CloudFormation templates are not rewritten. A declaration with unknown
 fields or values of the wrong type is not formatted either, since
 formatting would drop them; fmt lists them instead.
 
-Exit status: 0 when formatted, 1 when the declaration cannot be formatted
-without loss, 2 when FILE cannot be read or parsed, or is a template.`,
+Exit status: 0 when formatted, 1 when the declaration is empty or cannot
+be formatted without loss, 2 when FILE cannot be read or parsed, or is a
+template.`,
 		Example: `  sluice fmt pipelines/demo.yaml
   sluice fmt --write pipeline.json
   aws codepipeline get-pipeline --name demo > demo.json && sluice fmt demo.json`,
@@ -44,7 +45,7 @@ without loss, 2 when FILE cannot be read or parsed, or is a template.`,
 			switch {
 			case errors.Is(err, pipeline.ErrTemplate):
 				return &exitError{code: exitUnreadable, err: fmt.Errorf("%s: %w", name, err)}
-			case errors.As(err, &loss):
+			case errors.As(err, &loss), errors.Is(err, pipeline.ErrEmpty):
 				return &exitError{code: exitInvalid, err: fmt.Errorf("%s: %w", name, err)}
 			case err != nil:
 				return &exitError{code: exitUnreadable, err: fmt.Errorf("%s: %w", name, err)}

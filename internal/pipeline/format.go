@@ -14,6 +14,10 @@ import (
 // hold more than declarations and are left to CloudFormation's own tools.
 var ErrTemplate = errors.New("a CloudFormation template is not rewritten; fmt formats declarations, CreatePipeline requests and GetPipeline responses")
 
+// ErrEmpty is returned by Canonical for a declaration with no field set,
+// which would format to an object nothing recognises as a pipeline.
+var ErrEmpty = errors.New("the declaration sets no field; there is nothing to format")
+
 // LossError is returned by Canonical when writing the file back would lose
 // something: a field or value reading could not keep, or a comment inside
 // a YAML document.
@@ -55,6 +59,9 @@ func (f *File) Canonical() ([]byte, error) {
 	decl, _, err := tree.ParseJSON(raw)
 	if err != nil {
 		return nil, fmt.Errorf("encode declaration: %w", err)
+	}
+	if obj, ok := decl.(*tree.Object); ok && len(obj.Members) == 0 {
+		return nil, ErrEmpty
 	}
 	root := replaceAt(f.root, f.at, decl)
 	if f.Format == FormatJSON {

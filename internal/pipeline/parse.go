@@ -186,7 +186,7 @@ func (f *File) detect(obj *tree.Object, opts Options) error {
 			form = FormGetPipeline
 		}
 		return f.readEnvelope(obj, form)
-	case has(obj, "stages") || has(obj, "artifactStore") || has(obj, "artifactStores"):
+	case hasAny(obj, "stages", "artifactStore", "artifactStores", "roleArn", "pipelineType", "executionMode", "variables", "triggers"):
 		f.Form = FormDeclaration
 		f.Pipelines = []*Pipeline{decodeDeclaration(obj, nil)}
 		return nil
@@ -196,6 +196,15 @@ func (f *File) detect(obj *tree.Object, opts Options) error {
 	}
 	return errors.New("no pipeline found: want a declaration (stages, …), a CreatePipeline request or " +
 		"GetPipeline response ({\"pipeline\": …}), or a CloudFormation template with an " + pipelineResourceType + " resource")
+}
+
+func hasAny(o *tree.Object, keys ...string) bool {
+	for _, k := range keys {
+		if _, ok := o.Get(k); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // wrapResource makes a template of a lone resource, named Pipeline.
