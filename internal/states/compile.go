@@ -68,6 +68,23 @@ type node struct {
 	branches  []*block
 	processor *block
 	resource  *resource
+	reader    *itemReader
+	batcher   *itemBatcher
+}
+
+// itemReader is a Map state's ItemReader: a resource whose handler returns
+// the items.
+type itemReader struct {
+	resource *resource
+	params   template
+	maxItems int64
+}
+
+// itemBatcher is a Map state's ItemBatcher.
+type itemBatcher struct {
+	maxItems, maxBytes         expr
+	maxItemsPath, maxBytesPath *jsonpath.Path
+	batchInput                 template
 }
 
 type choiceNode struct {
@@ -257,7 +274,74 @@ func (n *node) compile(b *block) error {
 	if s.Type == asl.TypeTask {
 		n.resource = parseResource(s.Resource)
 	}
+	if s.ItemReader.Set {
+		if n.reader, err = compileReader(s.ItemReader.Value, n.jsonata); err != nil {
+			return fmt.Errorf("ItemReader: %w", err)
+		}
+	}
+	if s.ItemBatcher.Set {
+		if n.batcher, err = compileBatcher(s.ItemBatcher.Value, n.jsonata); err != nil {
+			return fmt.Errorf("ItemBatcher: %w", err)
+		}
+	}
 	return nil
+}
+
+func compileReader(v any, isJSONata bool) (*itemReader, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("must be an object")
+	}
+	res, _ := m["Resource"].(string)
+	if res == "" {
+		return nil, fmt.Errorf("the field 'Resource' is required")
+	}
+	r := &itemReader{resource: parseResource(res)}
+	key := "Parameters"
+	if isJSONata {
+		key = "Arguments"
+	}
+	if p, ok := m[key]; ok {
+		var err error
+		if r.params, err = compileTemplate(key, p, isJSONata); err != nil {
+			return nil, err
+		}
+	}
+	if rc, ok := m["ReaderConfig"].(map[string]any); ok {
+		r.maxItems, _ = numberValue(rc["MaxItems"])
+	}
+	return r, nil
+}
+
+func compileBatcher(v any, isJSONata bool) (*itemBatcher, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("must be an object")
+	}
+	b := &itemBatcher{}
+	var err error
+	for _, f := range []struct {
+		key  string
+		dst  *expr
+		path **jsonpath.Path
+	}{{"MaxItemsPerBatch", &b.maxItems, &b.maxItemsPath}, {"MaxInputBytesPerBatch", &b.maxBytes, &b.maxBytesPath}} {
+		if val, ok := m[f.key]; ok {
+			if *f.dst, err = compileValue(f.key, val, isJSONata); err != nil {
+				return nil, err
+			}
+		}
+		if p, ok := m[f.key+"Path"].(string); ok {
+			if *f.path, err = jsonpath.Compile(p); err != nil {
+				return nil, fmt.Errorf("%sPath: %w", f.key, err)
+			}
+		}
+	}
+	if bi, ok := m["BatchInput"]; ok {
+		if b.batchInput, err = compileTemplate("BatchInput", bi, isJSONata); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 func compilePathField(p asl.Path) (pathField, error) {

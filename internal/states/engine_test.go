@@ -518,3 +518,34 @@ func TestHistoryLimit(t *testing.T) {
 		t.Errorf("%d events, want %d", n, states.MaxHistoryEvents)
 	}
 }
+
+func TestMapItemReaderAndBatcher(t *testing.T) {
+	reg := states.NewRegistry()
+	reg.Register("arn:aws:states:::s3:getObject", func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
+		var p struct{ Bucket, Key string }
+		if err := json.Unmarshal(in, &p); err != nil || p.Bucket != "b" || p.Key != "items.json" {
+			return nil, fmt.Errorf("unexpected parameters %s", in)
+		}
+		return json.RawMessage(`[1,2,3,4,5,6,7]`), nil
+	})
+	eng := newEngine(t, reg, nil)
+	sm := createMachine(t, eng, "Batches", `{"StartAt":"Each","States":{"Each":{
+	  "Type":"Map",
+	  "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket":"b","Key.$":"$.key"},"ReaderConfig":{"MaxItems":5}},
+	  "ItemSelector":{"v.$":"$$.Map.Item.Value"},
+	  "ItemBatcher":{"MaxItemsPerBatch":2,"BatchInput":{"run.$":"$.key"}},
+	  "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+	  "End":true}}}`)
+	d := wait(t, eng, start(t, eng, sm, "x", `{"key":"items.json"}`))
+	want := `[{"BatchInput":{"run":"items.json"},"Items":[{"v":1},{"v":2}]},{"BatchInput":{"run":"items.json"},"Items":[{"v":3},{"v":4}]},{"BatchInput":{"run":"items.json"},"Items":[{"v":5}]}]`
+	if d.Status != states.StatusSucceeded || str(d.Output) != want {
+		t.Fatalf("execution %s %s\noutput %s\nwant   %s", d.Status, str(d.Cause), str(d.Output), want)
+	}
+	noReader := createMachine(t, eng, "NoReader", `{"StartAt":"Each","States":{"Each":{"Type":"Map",
+	  "ItemReader":{"Resource":"arn:aws:states:::s3:listObjectsV2","Parameters":{"Bucket":"b"}},
+	  "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`)
+	d = wait(t, eng, start(t, eng, noReader, "x", `{}`))
+	if d.Status != states.StatusFailed || !strings.Contains(str(d.Cause), "no handler is registered for the ItemReader") {
+		t.Fatalf("execution %s %s %s", d.Status, str(d.Error), str(d.Cause))
+	}
+}

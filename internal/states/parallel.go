@@ -172,6 +172,16 @@ func (st *stateRun) parallel() (any, *node, *failure) {
 // mapItems returns the items a Map state iterates over.
 func (st *stateRun) mapItems() (items []any, eff any, f *failure) {
 	n := st.n
+	if n.reader != nil {
+		eff = st.input
+		if !n.jsonata {
+			if eff, f = st.inputPath(st.input); f != nil {
+				return nil, nil, f
+			}
+		}
+		items, f = st.readItems(eff)
+		return items, eff, f
+	}
 	if n.jsonata {
 		eff = st.input
 		var v any = st.input
@@ -301,8 +311,13 @@ func (st *stateRun) mapState() (any, *node, *failure) {
 			arn := mapRunArn(st.s.x.arn, label, newRequestID())
 			st.s.emit(&Event{Type: MapRunStarted, Detail: Detail{MapRunArn: arn}})
 		}
-		outs, f, failedAt := st.fanOut(started.ID, len(items), int(limit), distributed, tolerated, func(cs *scope, i int) (any, *failure) {
-			return st.iteration(cs, i, items[i], eff, distributed)
+		inputs, f := st.iterationInputs(items, eff)
+		if f != nil {
+			st.s.emit(&Event{Type: MapStateFailed})
+			return st.catch(f)
+		}
+		outs, f, failedAt := st.fanOut(started.ID, len(inputs), int(limit), distributed, tolerated, func(cs *scope, i int) (any, *failure) {
+			return st.iteration(cs, i, inputs[i], distributed)
 		})
 		if f == abortedFailure {
 			return nil, nil, f
@@ -357,29 +372,117 @@ func (st *stateRun) toleration(env *evalEnv, total int) (func(failed int) bool, 
 	}, nil
 }
 
-// iteration runs one item of a Map state in its own scope.
-func (st *stateRun) iteration(cs *scope, i int, item, eff any, distributed bool) (any, *failure) {
+// iterationInputs applies the ItemSelector to every item and groups the
+// results into batches when the state has an ItemBatcher.
+func (st *stateRun) iterationInputs(items []any, eff any) ([]any, *failure) {
 	n := st.n
-	idx := i
-	if !distributed {
-		cs.emit(&Event{Type: MapIterationStarted, Detail: Detail{Name: n.name, Index: &idx}})
-	}
-	input := item
 	sel := n.itemSelector
 	if sel == nil && !n.jsonata {
 		sel = n.params
 	}
+	inputs := items
 	if sel != nil {
-		env := st.itemEnv(eff, i, item)
-		v, err := sel.eval(env)
-		if err != nil {
-			f := st.evalFailure(err, "ItemSelector")
-			if !distributed {
-				cs.emit(&Event{Type: MapIterationFailed, Detail: Detail{Name: n.name, Index: &idx}})
+		inputs = make([]any, len(items))
+		for i, item := range items {
+			v, err := sel.eval(st.itemEnv(eff, i, item))
+			if err != nil {
+				return nil, st.evalFailure(err, "ItemSelector")
 			}
-			return nil, f
+			inputs[i] = v
 		}
-		input = v
+	}
+	if n.batcher == nil {
+		return inputs, nil
+	}
+	return st.batch(inputs, eff)
+}
+
+// batch groups iteration inputs as an ItemBatcher says: {"Items": [...]}
+// with at most MaxItemsPerBatch items and MaxInputBytesPerBatch bytes,
+// and the BatchInput when there is one.
+func (st *stateRun) batch(inputs []any, eff any) ([]any, *failure) {
+	b := st.n.batcher
+	env := st.env(eff)
+	maxItems, hasItems, f := st.mapNumber(b.maxItems, b.maxItemsPath, env, "MaxItemsPerBatch")
+	if f != nil {
+		return nil, f
+	}
+	maxBytes, hasBytes, f := st.mapNumber(b.maxBytes, b.maxBytesPath, env, "MaxInputBytesPerBatch")
+	if f != nil {
+		return nil, f
+	}
+	if !hasBytes || maxBytes <= 0 {
+		maxBytes = MaxPayloadBytes
+	}
+	batchInput, f := st.evalTemplate(b.batchInput, env, nil, "BatchInput")
+	if f != nil {
+		return nil, f
+	}
+	var batches []any
+	var cur []any
+	size := 0
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		in := map[string]any{"Items": cur}
+		if batchInput != nil {
+			in["BatchInput"] = batchInput
+		}
+		batches = append(batches, in)
+		cur, size = nil, 0
+	}
+	for _, item := range inputs {
+		n := jsonSize(item, MaxPayloadBytes) + 1
+		if len(cur) > 0 && ((hasItems && maxItems > 0 && float64(len(cur)) >= maxItems) || float64(size+n) > maxBytes) {
+			flush()
+		}
+		cur = append(cur, item)
+		size += n
+	}
+	flush()
+	return batches, nil
+}
+
+// readItems runs the ItemReader's resource: its handler reads the items
+// (locally there is no S3 to read them from).
+func (st *stateRun) readItems(eff any) ([]any, *failure) {
+	rd := st.n.reader
+	params, f := st.evalTemplate(rd.params, st.env(eff), map[string]any{}, "ItemReader")
+	if f != nil {
+		return nil, f
+	}
+	reg := st.s.x.eng.handlers
+	h := reg.get(rd.resource.arn)
+	if h == nil {
+		h = reg.get(rd.resource.base())
+	}
+	if h == nil {
+		return nil, st.evalFailure(&evalError{errRuntime, fmt.Sprintf(
+			"no handler is registered for the ItemReader resource '%s'", rd.resource.arn)}, "ItemReader")
+	}
+	out, err := safeCall(st.s.ctx, h, marshal(params))
+	if err != nil {
+		return nil, newFailure(ErrorName(err), err.Error())
+	}
+	v, err := decode(out)
+	items, ok := v.([]any)
+	if err != nil || !ok {
+		return nil, st.evalFailure(&evalError{errRuntime, fmt.Sprintf(
+			"the ItemReader resource '%s' must return a JSON array", rd.resource.arn)}, "ItemReader")
+	}
+	if rd.maxItems > 0 && int64(len(items)) > rd.maxItems {
+		items = items[:rd.maxItems]
+	}
+	return items, nil
+}
+
+// iteration runs one item (or batch) of a Map state in its own scope.
+func (st *stateRun) iteration(cs *scope, i int, input any, distributed bool) (any, *failure) {
+	n := st.n
+	idx := i
+	if !distributed {
+		cs.emit(&Event{Type: MapIterationStarted, Detail: Detail{Name: n.name, Index: &idx}})
 	}
 	out, f := cs.runBlock(n.processor, input)
 	if distributed {
