@@ -20,6 +20,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 	t.Run("transactions", func(t *testing.T) { testTransactions(t, open) })
 	t.Run("query", func(t *testing.T) { testQuery(t, open(t)) })
 	t.Run("concurrent increments", func(t *testing.T) { testConcurrent(t, open(t)) })
+	t.Run("catalog", func(t *testing.T) { testCatalog(t, open(t)) })
+	t.Run("webhooks", func(t *testing.T) { testWebhooks(t, open(t)) })
+	t.Run("deliveries", func(t *testing.T) { testDeliveries(t, open(t)) })
+	t.Run("jobs", func(t *testing.T) { testJobs(t, open(t)) })
 }
 
 func body(v string) json.RawMessage { return json.RawMessage(fmt.Sprintf(`{"v":%q}`, v)) }
