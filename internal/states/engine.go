@@ -373,32 +373,34 @@ func (e *Engine) StartExecution(_ context.Context, in StartExecutionInput) (*Sta
 		return nil, apiError(ErrExecutionAlreadyExists, "Execution Already Exists: '%s'", arn)
 	}
 	x := e.newExecution(arn, in.Name, m, input, in.Input, mocks)
+	x.startedBy = in.StateMachineArn
 	x.start = e.clock.Now()
 	e.execs[arn] = x
 	e.order = append(e.order, x)
 	e.mu.Unlock()
 
-	top := &scope{x: x}
-	started := top.emit(&Event{Type: ExecutionStarted, Definition: m.rec.Definition, Machine: in.StateMachineArn,
-		Detail: Detail{Input: input, HasInput: true, RoleArn: m.rec.RoleArn}})
-	x.start = started.Time
-	defer func() {
-		if r := recover(); r != nil {
-			if s, ok := r.(stopRun); ok {
-				err = s.err
-				return
+	started, err := x.record(&Event{Type: ExecutionStarted, Definition: m.rec.Definition, Machine: in.StateMachineArn,
+		Detail: Detail{Input: input, HasInput: true, RoleArn: m.rec.RoleArn}}, 0)
+	if err != nil {
+		e.mu.Lock()
+		delete(e.execs, arn)
+		for i, o := range e.order {
+			if o == x {
+				e.order = append(e.order[:i], e.order[i+1:]...)
+				break
 			}
-			panic(r)
 		}
-	}()
-	x.flush()
+		e.mu.Unlock()
+		return nil, fmt.Errorf("record execution start: %w", err)
+	}
+	x.start = started.Time
 	e.launch(x, started.ID)
 	return &StartExecutionOutput{ExecutionArn: arn, StartDate: started.Time}, nil
 }
 
 func (e *Engine) newExecution(arn, name string, m *machine, input any, inputText string, mocks *Mocks) *execution {
 	x := &execution{
-		eng: e, arn: arn, name: name, machineArn: m.rec.Arn, definition: m.rec.Definition,
+		eng: e, arn: arn, name: name, machineArn: m.rec.Arn, definition: m.rec.Definition, startedBy: m.rec.Arn,
 		roleArn: m.rec.RoleArn, prog: m.prog, input: input, inputText: inputText,
 		timeout: time.Duration(m.prog.def.TimeoutSeconds) * time.Second,
 		status:  StatusRunning, done: make(chan struct{}), mocks: mocks, mockCalls: map[string]int{},
@@ -692,8 +694,8 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 		return time.Time{}, fmt.Errorf("read history: %w", err)
 	}
 	if x.prog == nil {
-		if x.prog, err = compileDefinition(x.definition); err != nil {
-			return time.Time{}, fmt.Errorf("compile definition: %w", err)
+		if err := e.prepare(x); err != nil {
+			return time.Time{}, err
 		}
 	}
 	recorded, lastID := replayPlan(h, true)
@@ -709,12 +711,13 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 	x.mockCalls = map[string]int{}
 	count := x.redriveCount
 	x.mu.Unlock()
-	top := &scope{x: x, prev: lastID}
-	ev := top.emit(&Event{Type: ExecutionRedriven, Detail: Detail{RedriveCount: &count}})
+	ev, err := x.record(&Event{Type: ExecutionRedriven, Detail: Detail{RedriveCount: &count}}, lastID)
+	if err != nil {
+		return time.Time{}, err
+	}
 	x.mu.Lock()
 	x.redriveDate = ev.Time
 	x.mu.Unlock()
-	x.flush()
 	e.registerRecoveredTokens(x)
 	e.launch(x, h[0].ID)
 	return ev.Time, nil
@@ -732,7 +735,7 @@ func (e *Engine) recover() error {
 		name := arn[strings.LastIndex(arn, ":")+1:]
 		m := &machine{rec: MachineRecord{Arn: strings.SplitN(st.Machine, "#", 2)[0], Definition: st.Definition, RoleArn: st.Detail.RoleArn}}
 		x := &execution{
-			eng: e, arn: arn, name: name, machineArn: m.rec.Arn, definition: st.Definition,
+			eng: e, arn: arn, name: name, machineArn: m.rec.Arn, definition: st.Definition, startedBy: st.Machine,
 			roleArn: st.Detail.RoleArn, input: st.Detail.Input, inputText: marshalString(st.Detail.Input),
 			start: st.Time, status: StatusRunning, done: make(chan struct{}), mockCalls: map[string]int{},
 		}
@@ -757,14 +760,8 @@ func (e *Engine) resume(x *execution, started *Event) error {
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
 	}
-	if x.prog, err = compileDefinition(x.definition); err != nil {
-		return fmt.Errorf("compile definition: %w", err)
-	}
-	x.timeout = time.Duration(x.prog.def.TimeoutSeconds) * time.Second
-	if _, testCase, ok := strings.Cut(started.Machine, "#"); ok {
-		if x.mocks, err = e.mocks.TestCase(machineName(x.machineArn), testCase); err != nil {
-			return err
-		}
+	if err := e.prepare(x); err != nil {
+		return err
 	}
 	x.recorded, x.lastID = replayPlan(h, false)
 	x.count = len(h)
@@ -776,6 +773,22 @@ func (e *Engine) resume(x *execution, started *Event) error {
 	}
 	e.registerRecoveredTokens(x)
 	e.launch(x, started.ID)
+	return nil
+}
+
+// prepare compiles the definition of an execution loaded from the log and
+// finds its mocked responses.
+func (e *Engine) prepare(x *execution) error {
+	var err error
+	if x.prog, err = compileDefinition(x.definition); err != nil {
+		return fmt.Errorf("compile definition: %w", err)
+	}
+	x.timeout = time.Duration(x.prog.def.TimeoutSeconds) * time.Second
+	if _, testCase, ok := strings.Cut(x.startedBy, "#"); ok {
+		if x.mocks, err = e.mocks.TestCase(machineName(x.machineArn), testCase); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

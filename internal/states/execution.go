@@ -39,6 +39,7 @@ type execution struct {
 	name       string
 	machineArn string
 	definition string
+	startedBy  string // the state machine ARN it was started with, "#test case" included
 	roleArn    string
 	prog       *program
 	input      any
@@ -110,6 +111,24 @@ func (x *execution) flush() {
 	if err := x.eng.log.Append(batch); err != nil {
 		panic(stopRun{fmt.Errorf("append history: %w", err)})
 	}
+}
+
+// record appends an execution-level event (ExecutionStarted,
+// ExecutionRedriven) from outside the execution's goroutine and makes it
+// durable.
+func (x *execution) record(e *Event, prev int64) (ev *Event, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, ok := r.(stopRun)
+			if !ok {
+				panic(r)
+			}
+			ev, err = nil, s.err
+		}
+	}()
+	ev = (&scope{x: x, prev: prev}).emit(e)
+	x.flush()
+	return ev, nil
 }
 
 // pause gives up the baton and the clock before the goroutine blocks.
