@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sluice-ci/sluice/internal/history"
+	"github.com/sluice-ci/sluice/internal/sfnapi"
+	"github.com/sluice-ci/sluice/internal/states"
+)
+
+// shutdownGrace is how long a stopping server lets requests in flight
+// finish.
+const shutdownGrace = 10 * time.Second
+
+func newStatesServeCmd() *cobra.Command {
+	var addr, dataDir, region, account, mockConfig string
+	cmd := &cobra.Command{
+		Use:   "serve [--addr HOST:PORT] [--data-dir DIR] [--mock-config FILE]",
+		Short: "Serve the Step Functions API of the embedded engine",
+		Long: `Serve runs the embedded engine behind the AWS Step Functions API (the JSON 1.0
+protocol, X-Amz-Target: AWSStepFunctions.<Operation>), so that the AWS CLI and
+the AWS SDKs drive it unchanged: create, update, describe, list and delete
+state machines; start, stop, describe, list, redrive executions and read their
+history; SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat.
+
+State machines and every history event are kept in the SQLite store
+states.db in --data-dir, written before the engine acts. On start the server
+resumes every execution left open, with its timers' deadlines.
+
+Requests are not authenticated: any credentials and any SigV4 signature are
+accepted, so keep the server on a loopback address.
+
+Task states are answered from the Step Functions Local mock config given by
+--mock-config, for executions started on '<state machine ARN>#<test case>';
+other Task states fail, as nothing real is called.
+
+Stop the server with Ctrl-C or SIGTERM: running executions stop where they
+are and resume at the next start.`,
+		Example: `  sluice states serve --addr 127.0.0.1:8083 --data-dir .sluice
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
+  aws stepfunctions --endpoint-url http://127.0.0.1:8083 list-state-machines`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError(fmt.Errorf("unexpected arguments %q", args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var mocks *states.MockConfig
+			if mockConfig != "" {
+				data, err := os.ReadFile(mockConfig)
+				if err != nil {
+					return usageError(fmt.Errorf("read mock config: %w", err))
+				}
+				if mocks, err = states.ParseMockConfig(data); err != nil {
+					return usageError(err)
+				}
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return usageError(fmt.Errorf("listen on %s: %w", addr, err))
+			}
+			defer ln.Close()
+			store, err := history.Open(dataDir, history.Options{})
+			if err != nil {
+				return err
+			}
+			eng, err := states.New(states.Options{Log: store, Region: region, Account: account, Mocks: mocks})
+			if err != nil {
+				store.Close()
+				return fmt.Errorf("start engine: %w", err)
+			}
+			return serveStates(cmd, ln, eng, filepath.Join(dataDir, history.FileName))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8083", "`address` to listen on (port 0 picks a free port)")
+	f.StringVar(&dataDir, "data-dir", ".sluice", "`folder` of the history store")
+	f.StringVar(&region, "region", "us-east-1", "AWS region in the ARNs")
+	f.StringVar(&account, "account", "123456789012", "AWS account id in the ARNs")
+	f.StringVar(&mockConfig, "mock-config", "", "Step Functions Local MockConfigFile `file` answering Task states")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	return cmd
+}
+
+// serveStates serves the API on ln until SIGINT or SIGTERM, then lets the
+// requests in flight finish and closes the engine, which leaves open
+// executions to be resumed.
+func serveStates(cmd *cobra.Command, ln net.Listener, eng *states.Engine, db string) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := &http.Server{Handler: sfnapi.New(eng), ReadHeaderTimeout: 10 * time.Second}
+	url := "http://" + ln.Addr().String()
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "Step Functions API listening on %s (history in %s)\n", url, db)
+	fmt.Fprintf(out, "Point the AWS CLI at it:\n  aws stepfunctions --endpoint-url %s list-state-machines\n", url)
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s is not a loopback address and requests are not authenticated\n", ln.Addr())
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	var err error
+	select {
+	case err = <-served:
+		err = fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if serr := srv.Shutdown(shutdown); errors.Is(serr, context.DeadlineExceeded) {
+			srv.Close()
+		} else if serr != nil {
+			err = fmt.Errorf("shut down: %w", serr)
+		}
+		fmt.Fprintln(out, "Stopped; open executions resume at the next start.")
+	}
+	if cerr := eng.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close engine: %w", cerr)
+	}
+	return err
+}
+
+func init() { statesCmd.AddCommand(newStatesServeCmd()) }

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+// serveProcess is a running `sluice states serve`.
+type serveProcess struct {
+	cmd    *exec.Cmd
+	url    string
+	stdout bytes.Buffer
+	done   chan struct{}
+}
+
+var listening = regexp.MustCompile(`listening on (http://\S+)`)
+
+// startServe runs `sluice states serve` on a free port of the loopback
+// interface and returns once it prints its address.
+func startServe(t *testing.T, dataDir string) *serveProcess {
+	t.Helper()
+	p := &serveProcess{done: make(chan struct{})}
+	p.cmd = exec.Command(sluiceBinary(t), "states", "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir)
+	p.cmd.Stderr = os.Stderr
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	first := make(chan string, 1)
+	go func() {
+		defer close(p.done)
+		r := bufio.NewReader(out)
+		line, _ := r.ReadString('\n')
+		p.stdout.WriteString(line)
+		first <- line
+		io.Copy(&p.stdout, r)
+		p.cmd.Wait()
+	}()
+	select {
+	case line := <-first:
+		m := listening.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("serve printed %q, not its address", line)
+		}
+		p.url = m[1]
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve printed nothing")
+	}
+	return p
+}
+
+// stop sends SIGTERM and checks that the server exits cleanly.
+func (p *serveProcess) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop on SIGTERM")
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("serve exited with %d; printed:\n%s", code, p.stdout.String())
+	}
+	for _, want := range []string{"aws stepfunctions --endpoint-url " + p.url, "Stopped"} {
+		if !strings.Contains(p.stdout.String(), want) {
+			t.Fatalf("serve did not print %q; printed:\n%s", want, p.stdout.String())
+		}
+	}
+}
+
+func (p *serveProcess) client() *sfn.Client {
+	return sfn.New(sfn.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(p.url),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSLUICELOCAL", "not-a-secret", ""),
+	})
+}
+
+// TestStatesServe runs the server as a process: the AWS CLI drives it, and
+// an execution left waiting when it stops finishes after a restart on the
+// same data folder.
+func TestStatesServe(t *testing.T) {
+	dataDir := t.TempDir()
+	ctx := context.Background()
+	srv := startServe(t, dataDir)
+	c := srv.client()
+	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name:       aws.String("Waits"),
+		Definition: aws.String(`{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "P"}, "P": {"Type": "Pass", "End": true}}}`),
+		RoleArn:    aws.String("arn:aws:iam::123456789012:role/states"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("aws cli", func(t *testing.T) { awsCLI(t, srv.url, *sm.StateMachineArn) })
+
+	start, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String("across-restart"), Input: aws.String(`{"n":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.stop(t)
+
+	srv = startServe(t, dataDir)
+	c = srv.client()
+	var d *sfn.DescribeExecutionOutput
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if d, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: start.ExecutionArn}); err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != types.ExecutionStatusRunning || time.Now().After(deadline) {
+			break
+		}
+	}
+	if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != `{"n":1}` {
+		t.Fatalf("after the restart the execution is %s with output %q", d.Status, aws.ToString(d.Output))
+	}
+	srv.stop(t)
+}
+
+// awsCLI runs AWS CLI commands against the server, when the CLI is
+// installed (it must be under CI).
+func awsCLI(t *testing.T, url, machine string) {
+	bin, err := exec.LookPath("aws")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("the aws CLI is not on PATH")
+		}
+		t.Skip("the aws CLI is not on PATH")
+	}
+	home := t.TempDir()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "AWS_ACCESS_KEY_ID=AKIDSLUICELOCAL", "AWS_SECRET_ACCESS_KEY=not-a-secret",
+		"AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1", "AWS_PAGER=",
+		"AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"),
+		"AWS_EC2_METADATA_DISABLED=true")
+	tests := []struct {
+		name  string
+		args  []string
+		field string // a top-level field of the JSON printed
+		want  *regexp.Regexp
+	}{
+		{"list-state-machines", []string{"list-state-machines"}, "stateMachines", regexp.MustCompile(regexp.QuoteMeta(machine))},
+		{"start-execution", []string{"start-execution", "--state-machine-arn", machine, "--name", "from-cli", "--input", `{"via":"cli"}`},
+			"executionArn", regexp.MustCompile(`:execution:Waits:from-cli$`)},
+		{"describe-execution", []string{"describe-execution", "--execution-arn", strings.Replace(machine, ":stateMachine:", ":execution:", 1) + ":from-cli"},
+			"input", regexp.MustCompile(`^\{"via":"cli"\}$`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(bin, append([]string{"stepfunctions", "--endpoint-url", url, "--output", "json"}, tt.args...)...)
+			cmd.Env = env
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("aws %s: %v\n%s", tt.name, err, stderr.String())
+			}
+			var obj map[string]json.RawMessage
+			if err := json.Unmarshal(out, &obj); err != nil {
+				t.Fatalf("aws printed %s: %v", out, err)
+			}
+			got := string(obj[tt.field])
+			var s string
+			if json.Unmarshal(obj[tt.field], &s) == nil {
+				got = s
+			}
+			if !tt.want.MatchString(got) {
+				t.Fatalf("%s is %s, want a match of %s", tt.field, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStatesServeUsage(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"address in use or invalid", []string{"--addr", "256.0.0.1:1"}, "listen on 256.0.0.1:1"},
+		{"missing mock config", []string{"--mock-config", filepath.Join(t.TempDir(), "none.json")}, "read mock config"},
+		{"extra argument", []string{"now"}, "unexpected arguments"},
+		{"unknown flag", []string{"--port", "1"}, "unknown flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(sluiceBinary(t), append([]string{"states", "serve", "--data-dir", t.TempDir()}, tt.args...)...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(stderr.String(), tt.stderr) {
+				t.Fatalf("exit %v, stderr %q; want status 2 and %q", err, stderr.String(), tt.stderr)
+			}
+		})
+	}
+}

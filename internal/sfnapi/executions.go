@@ -1,0 +1,320 @@
+package sfnapi
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/sluice-ci/sluice/internal/states"
+)
+
+var (
+	executionStatuses = []string{states.StatusRunning, states.StatusSucceeded, states.StatusFailed,
+		states.StatusTimedOut, states.StatusAborted, "PENDING_REDRIVE"}
+	redriveFilters = []string{"REDRIVEN", "NOT_REDRIVEN"}
+)
+
+type startExecutionInput struct {
+	StateMachineArn *string `json:"stateMachineArn"`
+	Name            *string `json:"name"`
+	Input           *string `json:"input"`
+	TraceHeader     *string `json:"traceHeader"`
+}
+
+type startExecutionOutput struct {
+	ExecutionArn string     `json:"executionArn"`
+	StartDate    *timestamp `json:"startDate"`
+}
+
+// maxNameLen is the longest name of a state machine or execution.
+const maxNameLen = 80
+
+func (s *Server) startExecution(ctx context.Context, in *startExecutionInput) (any, error) {
+	if err := checkArn("stateMachineArn", in.StateMachineArn, stateMachineResource); err != nil {
+		return nil, err
+	}
+	if err := maxLength("name", in.Name, maxNameLen); err != nil {
+		return nil, err
+	}
+	if err := maxLength("traceHeader", in.TraceHeader, 256); err != nil {
+		return nil, err
+	}
+	start := states.StartExecutionInput{StateMachineArn: *in.StateMachineArn}
+	if in.Name != nil {
+		start.Name = *in.Name
+	}
+	if in.Input != nil {
+		start.Input = *in.Input
+	}
+	out, err := s.eng.StartExecution(ctx, start)
+	if err != nil {
+		return nil, err
+	}
+	return &startExecutionOutput{ExecutionArn: out.ExecutionArn, StartDate: stamp(out.StartDate)}, nil
+}
+
+type stopExecutionInput struct {
+	ExecutionArn *string `json:"executionArn"`
+	Error        *string `json:"error"`
+	Cause        *string `json:"cause"`
+}
+
+type stopExecutionOutput struct {
+	StopDate *timestamp `json:"stopDate"`
+}
+
+func (s *Server) stopExecution(ctx context.Context, in *stopExecutionInput) (any, error) {
+	if err := checkArn("executionArn", in.ExecutionArn, executionResource); err != nil {
+		return nil, err
+	}
+	if err := errorAndCause(in.Error, in.Cause); err != nil {
+		return nil, err
+	}
+	at, err := s.eng.StopExecution(ctx, *in.ExecutionArn, in.Error, in.Cause)
+	if err != nil {
+		return nil, err
+	}
+	return &stopExecutionOutput{StopDate: stamp(at)}, nil
+}
+
+// executionInput is the input of DescribeExecution and
+// DescribeStateMachineForExecution.
+type executionInput struct {
+	ExecutionArn *string `json:"executionArn"`
+	IncludedData string  `json:"includedData"`
+}
+
+// execution checks an executionInput and describes its execution.
+func (s *Server) execution(ctx context.Context, in *executionInput) (*states.ExecutionDescription, error) {
+	if err := checkArn("executionArn", in.ExecutionArn, executionResource); err != nil {
+		return nil, err
+	}
+	if err := enum("includedData", in.IncludedData, includedData...); err != nil {
+		return nil, err
+	}
+	return s.eng.DescribeExecution(ctx, *in.ExecutionArn)
+}
+
+// dataDetails tells whether a DescribeExecution carries input or output.
+type dataDetails struct {
+	Included bool `json:"included"`
+}
+
+type describeExecutionOutput struct {
+	ExecutionArn        string       `json:"executionArn"`
+	StateMachineArn     string       `json:"stateMachineArn"`
+	Name                string       `json:"name"`
+	Status              string       `json:"status"`
+	StartDate           *timestamp   `json:"startDate"`
+	StopDate            *timestamp   `json:"stopDate,omitempty"`
+	Input               *string      `json:"input,omitempty"`
+	InputDetails        *dataDetails `json:"inputDetails,omitempty"`
+	Output              *string      `json:"output,omitempty"`
+	OutputDetails       *dataDetails `json:"outputDetails,omitempty"`
+	Error               *string      `json:"error,omitempty"`
+	Cause               *string      `json:"cause,omitempty"`
+	RedriveCount        int          `json:"redriveCount"`
+	RedriveDate         *timestamp   `json:"redriveDate,omitempty"`
+	RedriveStatus       string       `json:"redriveStatus,omitempty"`
+	RedriveStatusReason string       `json:"redriveStatusReason,omitempty"`
+}
+
+func (s *Server) describeExecution(ctx context.Context, in *executionInput) (any, error) {
+	d, err := s.execution(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	out := &describeExecutionOutput{
+		ExecutionArn: d.ExecutionArn, StateMachineArn: d.StateMachineArn, Name: d.Name, Status: d.Status,
+		StartDate: stamp(d.StartDate), StopDate: stamp(d.StopDate), Error: d.Error, Cause: d.Cause,
+		RedriveCount: d.RedriveCount, RedriveDate: stamp(d.RedriveDate),
+		RedriveStatus: d.RedriveStatus, RedriveStatusReason: d.RedriveStatusReason,
+	}
+	if in.IncludedData != "METADATA_ONLY" {
+		out.Input, out.InputDetails = &d.Input, &dataDetails{Included: true}
+		if d.Output != nil {
+			out.Output, out.OutputDetails = d.Output, &dataDetails{Included: true}
+		}
+	}
+	return out, nil
+}
+
+type listExecutionsInput struct {
+	StateMachineArn *string `json:"stateMachineArn"`
+	MapRunArn       *string `json:"mapRunArn"`
+	StatusFilter    string  `json:"statusFilter"`
+	RedriveFilter   string  `json:"redriveFilter"`
+	MaxResults      int32   `json:"maxResults"`
+	NextToken       *string `json:"nextToken"`
+}
+
+type executionListItem struct {
+	ExecutionArn    string     `json:"executionArn"`
+	StateMachineArn string     `json:"stateMachineArn"`
+	Name            string     `json:"name"`
+	Status          string     `json:"status"`
+	StartDate       *timestamp `json:"startDate"`
+	StopDate        *timestamp `json:"stopDate,omitempty"`
+	RedriveCount    int        `json:"redriveCount"`
+	RedriveDate     *timestamp `json:"redriveDate,omitempty"`
+}
+
+type listExecutionsOutput struct {
+	Executions []executionListItem `json:"executions"`
+	NextToken  *string             `json:"nextToken,omitempty"`
+}
+
+func (s *Server) listExecutions(ctx context.Context, in *listExecutionsInput) (any, error) {
+	if in.MapRunArn != nil {
+		return nil, exception("ValidationException", "mapRunArn: Map Runs are not listed by Sluice's embedded Step Functions engine; list by stateMachineArn")
+	}
+	if err := checkArn("stateMachineArn", in.StateMachineArn, stateMachineResource); err != nil {
+		return nil, err
+	}
+	if err := enum("statusFilter", in.StatusFilter, executionStatuses...); err != nil {
+		return nil, err
+	}
+	if err := enum("redriveFilter", in.RedriveFilter, redriveFilters...); err != nil {
+		return nil, err
+	}
+	all, err := s.eng.ListExecutions(ctx, states.ListExecutionsInput{StateMachineArn: *in.StateMachineArn, StatusFilter: in.StatusFilter})
+	if err != nil {
+		return nil, err
+	}
+	if in.RedriveFilter != "" {
+		kept := all[:0:0]
+		for _, d := range all {
+			if (d.RedriveCount > 0) == (in.RedriveFilter == "REDRIVEN") {
+				kept = append(kept, d)
+			}
+		}
+		all = kept
+	}
+	// Newest first, as the service lists them.
+	l := listing[*states.ExecutionDescription]{
+		op: "ListExecutions", scope: *in.StateMachineArn,
+		key: func(d *states.ExecutionDescription) string { return descending(d.StartDate.UnixNano(), d.ExecutionArn) },
+	}
+	list, next, err := l.page(all, in.NextToken, in.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	out := &listExecutionsOutput{Executions: make([]executionListItem, len(list)), NextToken: next}
+	for i, d := range list {
+		out.Executions[i] = executionListItem{
+			ExecutionArn: d.ExecutionArn, StateMachineArn: d.StateMachineArn, Name: d.Name, Status: d.Status,
+			StartDate: stamp(d.StartDate), StopDate: stamp(d.StopDate),
+			RedriveCount: d.RedriveCount, RedriveDate: stamp(d.RedriveDate),
+		}
+	}
+	return out, nil
+}
+
+type getExecutionHistoryInput struct {
+	ExecutionArn         *string `json:"executionArn"`
+	MaxResults           int32   `json:"maxResults"`
+	ReverseOrder         bool    `json:"reverseOrder"`
+	NextToken            *string `json:"nextToken"`
+	IncludeExecutionData *bool   `json:"includeExecutionData"`
+}
+
+type getExecutionHistoryOutput struct {
+	// Events marshal themselves in the service's HistoryEvent shape.
+	Events    []*states.Event `json:"events"`
+	NextToken *string         `json:"nextToken,omitempty"`
+}
+
+func (s *Server) getExecutionHistory(ctx context.Context, in *getExecutionHistoryInput) (any, error) {
+	if err := checkArn("executionArn", in.ExecutionArn, executionResource); err != nil {
+		return nil, err
+	}
+	h, err := s.eng.GetExecutionHistory(ctx, *in.ExecutionArn)
+	if err != nil {
+		return nil, err
+	}
+	l := listing[*states.Event]{
+		op: "GetExecutionHistory", scope: *in.ExecutionArn + "|forward",
+		key: func(e *states.Event) string { return ascending(e.ID, "") },
+	}
+	if in.ReverseOrder {
+		l.scope = *in.ExecutionArn + "|reverse"
+		l.key = func(e *states.Event) string { return descending(e.ID, "") }
+	}
+	events, next, err := l.page(h, in.NextToken, in.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	if in.IncludeExecutionData != nil && !*in.IncludeExecutionData {
+		for i, e := range events {
+			c := *e
+			c.Detail.HasInput, c.Detail.HasOutput = false, false
+			events[i] = &c
+		}
+	}
+	return &getExecutionHistoryOutput{Events: events, NextToken: next}, nil
+}
+
+type redriveExecutionInput struct {
+	ExecutionArn *string `json:"executionArn"`
+	ClientToken  *string `json:"clientToken"`
+}
+
+type redriveExecutionOutput struct {
+	RedriveDate *timestamp `json:"redriveDate"`
+}
+
+// maxClientTokenLen is the longest clientToken of RedriveExecution.
+const maxClientTokenLen = 64
+
+// redriveExecution redrives an execution once per clientToken: the SDKs
+// fill the token in and send it again when they retry, and a retry of a
+// redrive that took effect answers with its date instead of
+// ExecutionNotRedrivable.
+func (s *Server) redriveExecution(ctx context.Context, in *redriveExecutionInput) (any, error) {
+	if err := checkArn("executionArn", in.ExecutionArn, executionResource); err != nil {
+		return nil, err
+	}
+	if err := maxLength("clientToken", in.ClientToken, maxClientTokenLen); err != nil {
+		return nil, err
+	}
+	key := ""
+	if in.ClientToken != nil && *in.ClientToken != "" {
+		key = *in.ExecutionArn + "\x00" + *in.ClientToken
+		s.redrives.mu.Lock()
+		defer s.redrives.mu.Unlock()
+		if at, ok := s.redrives.dates[key]; ok {
+			return &redriveExecutionOutput{RedriveDate: stamp(at)}, nil
+		}
+	}
+	at, err := s.eng.RedriveExecution(ctx, *in.ExecutionArn)
+	if err != nil {
+		return nil, err
+	}
+	if key != "" {
+		s.redrives.add(key, at)
+	}
+	return &redriveExecutionOutput{RedriveDate: stamp(at)}, nil
+}
+
+// redriveTokens remembers the latest redrives by execution and client
+// token, the oldest forgotten first.
+type redriveTokens struct {
+	mu    sync.Mutex
+	max   int
+	order []string
+	dates map[string]time.Time
+}
+
+func newRedriveTokens(max int) *redriveTokens {
+	return &redriveTokens{max: max, dates: map[string]time.Time{}}
+}
+
+// add records a redrive; the caller holds mu.
+func (r *redriveTokens) add(key string, at time.Time) {
+	if len(r.order) == r.max {
+		delete(r.dates, r.order[0])
+		r.order = r.order[1:]
+	}
+	r.order = append(r.order, key)
+	r.dates[key] = at
+}

@@ -1,0 +1,318 @@
+package sfnapi
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/sluice-ci/sluice/internal/asl"
+	"github.com/sluice-ci/sluice/internal/states"
+)
+
+// loggingConfiguration and tracingConfiguration are reported as the
+// service reports a state machine without logging or X-Ray tracing: the
+// engine does neither, so the settings a request carries are not kept.
+type loggingConfiguration struct {
+	Level                string `json:"level"`
+	IncludeExecutionData bool   `json:"includeExecutionData"`
+}
+
+type tracingConfiguration struct {
+	Enabled bool `json:"enabled"`
+}
+
+var (
+	loggingOff = loggingConfiguration{Level: "OFF"}
+	tracingOff = tracingConfiguration{}
+)
+
+// Enum values of the model.
+var (
+	machineTypes = []string{"STANDARD", "EXPRESS"}
+	includedData = []string{"ALL_DATA", "METADATA_ONLY"}
+)
+
+// noVersions refuses publish: the engine keeps no state machine versions,
+// and a caller that asks for one expects its ARN back.
+func noVersions(publish bool) error {
+	if publish {
+		return exception("ValidationException", "publish: state machine versions are not supported by Sluice's embedded Step Functions engine")
+	}
+	return nil
+}
+
+type createStateMachineInput struct {
+	Name       *string `json:"name"`
+	Definition *string `json:"definition"`
+	RoleArn    *string `json:"roleArn"`
+	Type       string  `json:"type"`
+	Publish    bool    `json:"publish"`
+}
+
+type createStateMachineOutput struct {
+	StateMachineArn string     `json:"stateMachineArn"`
+	CreationDate    *timestamp `json:"creationDate"`
+}
+
+func (s *Server) createStateMachine(ctx context.Context, in *createStateMachineInput) (any, error) {
+	for _, m := range []struct {
+		name string
+		v    *string
+	}{{"name", in.Name}, {"definition", in.Definition}, {"roleArn", in.RoleArn}} {
+		if err := required(m.name, m.v); err != nil {
+			return nil, err
+		}
+	}
+	if err := enum("type", in.Type, machineTypes...); err != nil {
+		return nil, err
+	}
+	if err := noVersions(in.Publish); err != nil {
+		return nil, err
+	}
+	sm, err := s.eng.CreateStateMachine(ctx, states.CreateStateMachineInput{
+		Name: *in.Name, Definition: *in.Definition, RoleArn: *in.RoleArn, Type: in.Type,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &createStateMachineOutput{StateMachineArn: sm.Arn, CreationDate: stamp(sm.CreationDate)}, nil
+}
+
+type updateStateMachineInput struct {
+	StateMachineArn *string `json:"stateMachineArn"`
+	Definition      *string `json:"definition"`
+	RoleArn         *string `json:"roleArn"`
+	Publish         bool    `json:"publish"`
+}
+
+type updateStateMachineOutput struct {
+	UpdateDate *timestamp `json:"updateDate"`
+}
+
+func (s *Server) updateStateMachine(ctx context.Context, in *updateStateMachineInput) (any, error) {
+	if err := checkArn("stateMachineArn", in.StateMachineArn, stateMachineResource); err != nil {
+		return nil, err
+	}
+	if in.Definition == nil && in.RoleArn == nil {
+		return nil, exception("MissingRequiredParameter", "Either the definition or the roleArn must be specified")
+	}
+	var def, role string
+	if in.Definition != nil {
+		if err := required("definition", in.Definition); err != nil {
+			return nil, err
+		}
+		def = *in.Definition
+	}
+	if in.RoleArn != nil {
+		if err := required("roleArn", in.RoleArn); err != nil {
+			return nil, err
+		}
+		role = *in.RoleArn
+	}
+	if err := noVersions(in.Publish); err != nil {
+		return nil, err
+	}
+	sm, err := s.eng.UpdateStateMachine(ctx, *in.StateMachineArn, def, role)
+	if err != nil {
+		return nil, err
+	}
+	return &updateStateMachineOutput{UpdateDate: stamp(sm.UpdateDate)}, nil
+}
+
+type describeStateMachineInput struct {
+	StateMachineArn *string `json:"stateMachineArn"`
+	IncludedData    string  `json:"includedData"`
+}
+
+type describeStateMachineOutput struct {
+	StateMachineArn      string               `json:"stateMachineArn"`
+	Name                 string               `json:"name"`
+	Status               string               `json:"status"`
+	Definition           string               `json:"definition"`
+	RoleArn              string               `json:"roleArn"`
+	Type                 string               `json:"type"`
+	CreationDate         *timestamp           `json:"creationDate"`
+	LoggingConfiguration loggingConfiguration `json:"loggingConfiguration"`
+	TracingConfiguration tracingConfiguration `json:"tracingConfiguration"`
+}
+
+// definitionView returns a definition as includedData asks: METADATA_ONLY
+// replaces it with {}, as the service does.
+func definitionView(def, included string) string {
+	if included == "METADATA_ONLY" {
+		return "{}"
+	}
+	return def
+}
+
+func (s *Server) describeStateMachine(ctx context.Context, in *describeStateMachineInput) (any, error) {
+	if err := checkArn("stateMachineArn", in.StateMachineArn, stateMachineResource); err != nil {
+		return nil, err
+	}
+	if err := enum("includedData", in.IncludedData, includedData...); err != nil {
+		return nil, err
+	}
+	sm, err := s.eng.DescribeStateMachine(ctx, *in.StateMachineArn)
+	if err != nil {
+		return nil, err
+	}
+	return &describeStateMachineOutput{
+		StateMachineArn: sm.Arn, Name: sm.Name, Status: sm.Status,
+		Definition: definitionView(sm.Definition, in.IncludedData), RoleArn: sm.RoleArn, Type: sm.Type,
+		CreationDate: stamp(sm.CreationDate), LoggingConfiguration: loggingOff, TracingConfiguration: tracingOff,
+	}, nil
+}
+
+type listStateMachinesInput struct {
+	MaxResults int32   `json:"maxResults"`
+	NextToken  *string `json:"nextToken"`
+}
+
+type stateMachineListItem struct {
+	StateMachineArn string     `json:"stateMachineArn"`
+	Name            string     `json:"name"`
+	Type            string     `json:"type"`
+	CreationDate    *timestamp `json:"creationDate"`
+}
+
+type listStateMachinesOutput struct {
+	StateMachines []stateMachineListItem `json:"stateMachines"`
+	NextToken     *string                `json:"nextToken,omitempty"`
+}
+
+var machineListing = listing[*states.StateMachine]{
+	op: "ListStateMachines",
+	key: func(m *states.StateMachine) string {
+		return ascending(m.CreationDate.UnixNano(), m.Arn)
+	},
+}
+
+func (s *Server) listStateMachines(ctx context.Context, in *listStateMachinesInput) (any, error) {
+	all, err := s.eng.ListStateMachines(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, next, err := machineListing.page(all, in.NextToken, in.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	out := &listStateMachinesOutput{StateMachines: make([]stateMachineListItem, len(list)), NextToken: next}
+	for i, m := range list {
+		out.StateMachines[i] = stateMachineListItem{StateMachineArn: m.Arn, Name: m.Name, Type: m.Type, CreationDate: stamp(m.CreationDate)}
+	}
+	return out, nil
+}
+
+type deleteStateMachineInput struct {
+	StateMachineArn *string `json:"stateMachineArn"`
+}
+
+func (s *Server) deleteStateMachine(ctx context.Context, in *deleteStateMachineInput) (any, error) {
+	if err := checkArn("stateMachineArn", in.StateMachineArn, stateMachineResource); err != nil {
+		return nil, err
+	}
+	if err := s.eng.DeleteStateMachine(ctx, *in.StateMachineArn); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+type validateInput struct {
+	Definition *string `json:"definition"`
+	Type       string  `json:"type"`
+	Severity   string  `json:"severity"`
+	MaxResults int32   `json:"maxResults"`
+}
+
+type diagnostic struct {
+	Severity string `json:"severity"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Location string `json:"location,omitempty"`
+}
+
+type validateOutput struct {
+	Result      string       `json:"result"`
+	Diagnostics []diagnostic `json:"diagnostics"`
+	Truncated   bool         `json:"truncated"`
+}
+
+// maxDiagnostics is the largest maxResults of
+// ValidateStateMachineDefinition.
+const maxDiagnostics = 100
+
+// validateStateMachineDefinition runs the checks of CreateStateMachine
+// (the asl package's) and reports each problem as an ERROR diagnostic; the
+// engine raises no warnings, so both severities list the same.
+func (s *Server) validateStateMachineDefinition(_ context.Context, in *validateInput) (any, error) {
+	if err := required("definition", in.Definition); err != nil {
+		return nil, err
+	}
+	if err := enum("type", in.Type, machineTypes...); err != nil {
+		return nil, err
+	}
+	if err := enum("severity", in.Severity, "ERROR", "WARNING"); err != nil {
+		return nil, err
+	}
+	size, err := pageSize("maxResults", in.MaxResults, maxDiagnostics)
+	if err != nil {
+		return nil, err
+	}
+	out := &validateOutput{Result: "OK", Diagnostics: []diagnostic{}}
+	_, err = asl.Parse([]byte(*in.Definition))
+	var invalid *asl.InvalidDefinition
+	switch {
+	case errors.As(err, &invalid):
+		out.Result = "FAIL"
+		for _, p := range invalid.Problems {
+			if len(out.Diagnostics) == size {
+				out.Truncated = true
+				break
+			}
+			out.Diagnostics = append(out.Diagnostics, diagnostic{Severity: "ERROR", Code: p.Code, Message: p.Message, Location: p.Where})
+		}
+	case err != nil:
+		return nil, err
+	}
+	return out, nil
+}
+
+type describeForExecutionOutput struct {
+	StateMachineArn      string               `json:"stateMachineArn"`
+	Name                 string               `json:"name"`
+	Definition           string               `json:"definition"`
+	RoleArn              string               `json:"roleArn"`
+	UpdateDate           *timestamp           `json:"updateDate"`
+	LoggingConfiguration loggingConfiguration `json:"loggingConfiguration"`
+	TracingConfiguration tracingConfiguration `json:"tracingConfiguration"`
+}
+
+// describeStateMachineForExecution describes the definition and role an
+// execution runs, which its ExecutionStarted event records. The update
+// date is the state machine's when it still has that definition and role,
+// otherwise the execution's start, the latest time the revision is known
+// to have been current.
+func (s *Server) describeStateMachineForExecution(ctx context.Context, in *executionInput) (any, error) {
+	d, err := s.execution(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.eng.GetExecutionHistory(ctx, *in.ExecutionArn)
+	if err != nil {
+		return nil, err
+	}
+	if len(h) == 0 || h[0].Type != states.ExecutionStarted {
+		return nil, errors.New("describe state machine for execution: the history does not begin with ExecutionStarted")
+	}
+	started := h[0]
+	updated := d.StartDate
+	if sm, err := s.eng.DescribeStateMachine(ctx, d.StateMachineArn); err == nil &&
+		sm.Definition == started.Definition && sm.RoleArn == started.Detail.RoleArn {
+		updated = sm.UpdateDate
+	}
+	return &describeForExecutionOutput{
+		StateMachineArn: d.StateMachineArn, Name: d.StateMachineArn[strings.LastIndex(d.StateMachineArn, ":")+1:],
+		Definition: definitionView(started.Definition, in.IncludedData), RoleArn: started.Detail.RoleArn,
+		UpdateDate: stamp(updated), LoggingConfiguration: loggingOff, TracingConfiguration: tracingOff,
+	}, nil
+}
