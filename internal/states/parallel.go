@@ -266,8 +266,12 @@ func (st *stateRun) mapNumber(e expr, p *jsonpath.Path, env *evalEnv, field stri
 	case string:
 		text = t
 	}
+	kind := "integer"
+	if field == "ToleratedFailurePercentage" {
+		kind = "float"
+	}
 	x, err := strconv.ParseFloat(text, 64)
-	if err != nil {
+	if err != nil || kind == "integer" && x != math.Trunc(x) {
 		name := errRuntime
 		if st.n.jsonata {
 			name = errQueryEvaluation
@@ -277,7 +281,10 @@ func (st *stateRun) mapNumber(e expr, p *jsonpath.Path, env *evalEnv, field stri
 			path = p.String()
 		}
 		return 0, false, st.evalFailure(&evalError{name, fmt.Sprintf(
-			"The %sPath field refers to value %q which is not a valid float: %s", field, jsonpath.Text(v), path)}, field)
+			"The %sPath field refers to value %q which is not a valid %s: %s", field, jsonpath.Text(v), kind, path)}, field)
+	}
+	if x < 0 && field == "MaxConcurrency" {
+		return 0, false, st.evalFailure(&evalError{errRuntime, "MaxConcurrency cannot be negative."}, field)
 	}
 	return x, true, nil
 }

@@ -141,6 +141,9 @@ func (st *stateRun) task() (any, *node, *failure) {
 		if f != nil {
 			return st.catch(f)
 		}
+		if err := checkParameters(r, params); err != nil {
+			return nil, nil, st.evalFailure(err, "Parameters")
+		}
 		oc := st.invoke(params, attempt, timeout, heartbeat)
 		if oc.f == abortedFailure {
 			return nil, nil, abortedFailure
