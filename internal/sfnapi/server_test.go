@@ -886,3 +886,46 @@ func TestProtocol(t *testing.T) {
 		})
 	}
 }
+
+// TestMockedTestCase starts executions on '<state machine ARN>#<test
+// case>', as Step Functions Local does, so that a mock config answers
+// their Task states.
+func TestMockedTestCase(t *testing.T) {
+	mocks, err := states.ParseMockConfig([]byte(`{
+	  "StateMachines": {"Greeter": {"TestCases": {"Flaky": {"Call": "FlakyThenOk"}, "Broken": {"Call": "Fails"}}}},
+	  "MockedResponses": {
+	    "FlakyThenOk": {"0": {"Throw": {"Error": "Flaky", "Cause": "try again"}}, "1": {"Return": {"Payload": {"big": 12345678901234567890}}}},
+	    "Fails": {"0-2": {"Throw": {"Error": "Flaky", "Cause": "still broken"}}}
+	  }
+	}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, states.Options{Mocks: mocks, Clock: states.NewVirtualClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))})
+	sm := f.createMachine(t, "Greeter", `{"StartAt": "Call", "States": {"Call": {
+	  "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+	  "Parameters": {"FunctionName": "greeter", "Payload.$": "$"},
+	  "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 30, "MaxAttempts": 2}],
+	  "ResultSelector": {"body.$": "$.Payload"}, "End": true}}}`)
+	tests := []struct {
+		testCase string
+		status   types.ExecutionStatus
+		output   string
+		error    string
+	}{
+		{"Flaky", types.ExecutionStatusSucceeded, `{"body":{"big":12345678901234567890}}`, ""},
+		{"Broken", types.ExecutionStatusFailed, "", "Flaky"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.testCase, func(t *testing.T) {
+			exec := f.start(t, sm+"#"+tt.testCase, strings.ToLower(tt.testCase), `{}`)
+			if want := strings.Replace(sm, ":stateMachine:", ":execution:", 1) + ":" + strings.ToLower(tt.testCase); exec != want {
+				t.Fatalf("execution ARN %s, want %s", exec, want)
+			}
+			d := f.wait(t, exec)
+			if d.Status != tt.status || aws.ToString(d.Output) != tt.output || aws.ToString(d.Error) != tt.error {
+				t.Fatalf("execution %s output %q error %q", d.Status, aws.ToString(d.Output), aws.ToString(d.Error))
+			}
+		})
+	}
+}
