@@ -202,7 +202,13 @@ func (x *execution) run(startedID int64) {
 }
 
 func (x *execution) watchTimeout() {
-	deadline := x.start.Add(x.timeout)
+	from := x.start
+	x.mu.Lock()
+	if x.redriveDate.After(from) {
+		from = x.redriveDate
+	}
+	x.mu.Unlock()
+	deadline := from.Add(x.timeout)
 	t := x.eng.clock.NewTimer(deadline)
 	go func() {
 		select {

@@ -101,7 +101,8 @@ type scope struct {
 	pos  int
 	// silent scopes (iterations of a distributed Map, which AWS runs as
 	// child executions) record no events in this history.
-	silent bool
+	silent    bool
+	silentSeq int64 // numbers the unrecorded events of a silent scope
 	// branch scopes (of Parallel states) record a state that fails them as
 	// aborted too, as AWS does.
 	branch   bool
@@ -145,6 +146,8 @@ func (s *scope) peek() *Event {
 // recorded event in its place while the scope replays.
 func (s *scope) emit(e *Event) *Event {
 	if s.silent {
+		s.silentSeq++
+		e.ID = s.silentSeq
 		e.Time = s.x.eng.clock.Now()
 		s.lastTime = e.Time
 		return e

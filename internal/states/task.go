@@ -322,7 +322,7 @@ func (st *stateRun) invoke(params any, attempt int, timeout, heartbeat int64) ou
 	info := TaskInfo{
 		ExecutionArn: x.arn, StateMachineArn: x.machineArn, StateName: n.name, Resource: r.arn,
 		Attempt: attempt, Token: st.token,
-		IdempotencyKey: fmt.Sprintf("%s/%s/%d/%d", x.arn, n.name, st.enteredID, attempt),
+		IdempotencyKey: fmt.Sprintf("%s%s/%s/%d/%d", x.arn, s.key, n.name, st.enteredID, attempt),
 	}
 	var deadline time.Time
 	if timeout > 0 {
