@@ -281,10 +281,11 @@ func (st *stateRun) mapNumber(e expr, p *jsonpath.Path, env *evalEnv, field stri
 			path = p.String()
 		}
 		return 0, false, st.evalFailure(&evalError{name, fmt.Sprintf(
-			"The %sPath field refers to value %q which is not a valid %s: %s", field, jsonpath.Text(v), kind, path)}, field)
+			`The %sPath field refers to value "%s" which is not a valid %s: %s`, field, rawText(v), kind, path)}, field)
 	}
 	if x < 0 && field == "MaxConcurrency" {
-		return 0, false, st.evalFailure(&evalError{errRuntime, "MaxConcurrency cannot be negative."}, field)
+		return 0, false, st.evalFailure(&evalError{errRuntime, fmt.Sprintf(
+			"Expected non-negative integer for MaxConcurrency, got '%s' instead.", rawText(v))}, field)
 	}
 	return x, true, nil
 }
