@@ -549,3 +549,40 @@ func TestMapItemReaderAndBatcher(t *testing.T) {
 		t.Fatalf("execution %s %s %s", d.Status, str(d.Error), str(d.Cause))
 	}
 }
+
+func TestMapToleratedFailures(t *testing.T) {
+	eng := newEngine(t, nil, nil)
+	def := func(tolerance string) string {
+		return `{"StartAt":"Each","States":{"Each":{"Type":"Map",` + tolerance + `"MaxConcurrency":1,
+		  "ItemProcessor":{"StartAt":"Check","States":{
+		    "Check":{"Type":"Choice","Choices":[{"Variable":"$","NumericGreaterThan":2,"Next":"Bad"}],"Default":"Good"},
+		    "Bad":{"Type":"Fail","Error":"TooBig"},
+		    "Good":{"Type":"Succeed"}}},
+		  "End":true}}}`
+	}
+	tests := []struct {
+		name, tolerance, status, error, output string
+	}{
+		{"no tolerance", ``, states.StatusFailed, "TooBig", ""},
+		{"within the count", `"ToleratedFailureCount":2,`, states.StatusSucceeded, "", `[1,2,null,null]`},
+		{"over the count", `"ToleratedFailureCount":1,`, states.StatusFailed, "States.ExceedToleratedFailureThreshold", ""},
+		{"within the percentage", `"ToleratedFailurePercentage":50,`, states.StatusSucceeded, "", `[1,2,null,null]`},
+		{"over the percentage", `"ToleratedFailurePercentage":25,`, states.StatusFailed, "States.ExceedToleratedFailureThreshold", ""},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sm := createMachine(t, eng, fmt.Sprintf("Tolerate%d", i), def(tc.tolerance))
+			d := wait(t, eng, start(t, eng, sm, "x", `[1,2,3,4]`))
+			if d.Status != tc.status || str(d.Error) != orNone(tc.error) || (tc.output != "" && str(d.Output) != tc.output) {
+				t.Fatalf("execution %s %s %s output %s", d.Status, str(d.Error), str(d.Cause), str(d.Output))
+			}
+		})
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}

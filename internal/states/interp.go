@@ -462,6 +462,11 @@ func (st *stateRun) waitDeadline(env *evalEnv) (time.Time, *failure) {
 	case n.secondsPath != nil:
 		v, err := n.secondsPath.Get(env.pathEnv())
 		if err != nil {
+			var nf *jsonpath.NotFoundError
+			if errors.As(err, &nf) {
+				return time.Time{}, st.evalFailure(&evalError{errRuntime,
+					"The SecondsPath parameter does not reference an input value: " + s.SecondsPath}, "")
+			}
 			return time.Time{}, st.pathFailure(err)
 		}
 		secs, ok := numberValue(v)

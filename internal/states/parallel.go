@@ -89,6 +89,9 @@ func (st *stateRun) fanOut(startedID int64, count, limit int, silent bool, toler
 			failed++
 			if first == nil && (tolerated == nil || !tolerated(failed)) {
 				first, last = res.f, res.last
+				if tolerated != nil {
+					first = newFailure(errExceedToleratedFT, "The specified tolerated failure threshold was exceeded")
+				}
 				cancel(errBranchFailed)
 			}
 		default:
