@@ -65,6 +65,7 @@ func TestParseInvalid(t *testing.T) {
 		{"two wait fields", `{"StartAt":"A","States":{"A":{"Type":"Wait","Seconds":1,"SecondsPath":"$.s","End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A"},
 		{"bad timestamp", `{"StartAt":"A","States":{"A":{"Type":"Wait","Timestamp":"tomorrow","End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/Timestamp"},
 		{"Error and ErrorPath", `{"StartAt":"A","States":{"A":{"Type":"Fail","Error":"E","ErrorPath":"$.e"}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A"},
+		{"CausePath intrinsic not returning a string", `{"StartAt":"A","States":{"A":{"Type":"Fail","CausePath":"States.ArrayLength($.a)"}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/CausePath"},
 		{"branch escapes", `{"StartAt":"A","States":{"A":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"B","States":{"B":{"Type":"Pass","Next":"A"}}}]}}}`, "MISSING_TRANSITION_TARGET", "/States/A/Branches/0/States/B/Next"},
 		{"map without processor", `{"StartAt":"A","States":{"A":{"Type":"Map","End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/ItemProcessor"},
 		{"tolerated percentage above 100", `{"StartAt":"A","States":{"A":{"Type":"Map","ToleratedFailurePercentage":101,"ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},"End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/ToleratedFailurePercentage"},

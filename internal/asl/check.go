@@ -33,12 +33,27 @@ func checkPath(s string, reference bool) error {
 	return err
 }
 
-func checkPathOrIntrinsic(s string) error {
-	if intrinsic.IsIntrinsic(s) {
-		_, err := intrinsic.Parse(s)
+// stringFunctions are the intrinsic functions that return a string, the
+// only ones ErrorPath and CausePath accept.
+var stringFunctions = map[string]bool{
+	"States.Format": true, "States.JsonToString": true, "States.ArrayGetItem": true,
+	"States.Base64Decode": true, "States.Base64Encode": true, "States.Hash": true, "States.UUID": true,
+}
+
+// checkErrorPath checks the ErrorPath or CausePath of a Fail state: a path,
+// or an intrinsic function that returns a string.
+func checkErrorPath(s string) error {
+	if !intrinsic.IsIntrinsic(s) {
+		return checkPath(s, false)
+	}
+	c, err := intrinsic.Parse(s)
+	if err != nil {
 		return err
 	}
-	return checkPath(s, false)
+	if !stringFunctions[c.Name()] {
+		return fmt.Errorf("the intrinsic function %s does not return a string", c.Name())
+	}
+	return nil
 }
 
 // checkPayload checks a JSONPath-mode payload template.

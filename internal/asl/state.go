@@ -363,7 +363,7 @@ func (p *parser) failState(s *State, obj map[string]any, where string, jsonata b
 				p.schema(where+"/"+f.key, "%v", err)
 			}
 		case strings.HasSuffix(f.key, "Path"):
-			if err := checkPathOrIntrinsic(str); err != nil {
+			if err := checkErrorPath(str); err != nil {
 				p.schema(where+"/"+f.key, "The value for the field '%s' must be a valid JSONPath or intrinsic function: %v", f.key, err)
 			}
 		}
