@@ -162,7 +162,8 @@ func (st *stateRun) contextObject() any {
 		"State":        map[string]any{"EnteredTime": contextTime(st.enteredTime), "Name": st.n.name},
 		"StateMachine": map[string]any{"Id": x.machineArn, "Name": machineName(x.machineArn)},
 	}
-	if st.n.resource != nil {
+	switch st.n.s.Type {
+	case asl.TypeTask, asl.TypeParallel, asl.TypeMap:
 		st.ctxObj["State"].(map[string]any)["RetryCount"] = jsonInt(int64(st.retryCount))
 	}
 	if st.token != "" {

@@ -133,6 +133,8 @@ func (st *stateRun) fanOutRetry(f *failure, counts []int64, startedID int64, fai
 		secs *= rand.New(rand.NewPCG(h.Sum64(), 0)).Float64()
 	}
 	counts[idx]++
+	st.retryCount++
+	st.resetContext()
 	if st.s.replaying() {
 		return true, nil
 	}
@@ -140,6 +142,17 @@ func (st *stateRun) fanOutRetry(f *failure, counts []int64, startedID int64, fai
 		return false, abortedFailure
 	}
 	return true, nil
+}
+
+// failState records that a Parallel or Map state failed (typ is
+// ParallelStateFailed or MapStateFailed) and hands the failure to its
+// catchers. A terminal failure (States.Runtime) fails the execution at once
+// and records no such event, as on AWS.
+func (st *stateRun) failState(typ string, f *failure) (any, *node, *failure) {
+	if !f.terminal {
+		st.s.emit(&Event{Type: typ})
+	}
+	return st.catch(f)
 }
 
 func (st *stateRun) parallel() (any, *node, *failure) {
@@ -166,8 +179,7 @@ func (st *stateRun) parallel() (any, *node, *failure) {
 			return nil, nil, g
 		}
 		if !retry {
-			st.s.emit(&Event{Type: ParallelStateFailed})
-			return st.catch(f)
+			return st.failState(ParallelStateFailed, f)
 		}
 	}
 }
@@ -297,19 +309,18 @@ func (st *stateRun) mapState() (any, *node, *failure) {
 	n := st.n
 	items, eff, f := st.mapItems()
 	if f != nil {
-		st.s.emit(&Event{Type: MapStateFailed})
-		return st.catch(f)
+		return st.failState(MapStateFailed, f)
 	}
 	counts := make([]int64, len(n.retry))
 	distributed := n.processor.def.ProcessorMode == "DISTRIBUTED"
 	for {
-		length := len(items)
-		started := st.s.emit(&Event{Type: MapStateStarted, Detail: Detail{Length: &length}})
 		env := st.env(eff)
 		limit, _, f := st.mapNumber(n.maxConcurrency, n.maxConcurrencyPath, env, "MaxConcurrency")
 		if f != nil {
-			return nil, nil, f
+			return st.failState(MapStateFailed, f)
 		}
+		length := len(items)
+		started := st.s.emit(&Event{Type: MapStateStarted, Detail: Detail{Length: &length}})
 		tolerated, f := st.toleration(env, len(items))
 		if f != nil {
 			return nil, nil, f
@@ -324,8 +335,7 @@ func (st *stateRun) mapState() (any, *node, *failure) {
 		}
 		inputs, f := st.iterationInputs(items, eff)
 		if f != nil {
-			st.s.emit(&Event{Type: MapStateFailed})
-			return st.catch(f)
+			return st.failState(MapStateFailed, f)
 		}
 		outs, f, failedAt := st.fanOut(started.ID, len(inputs), int(limit), distributed, tolerated, func(cs *scope, i int) (any, *failure) {
 			return st.iteration(cs, i, inputs[i], distributed)
@@ -348,8 +358,7 @@ func (st *stateRun) mapState() (any, *node, *failure) {
 			if distributed {
 				st.s.emit(&Event{Type: MapRunFailed, Detail: Detail{Error: f.Error, Cause: f.Cause}})
 			}
-			st.s.emit(&Event{Type: MapStateFailed})
-			return st.catch(f)
+			return st.failState(MapStateFailed, f)
 		}
 	}
 }
