@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -10,9 +11,8 @@ import (
 // partitions of their own:
 //
 //	webhooks   webhook#<name>                        Webhook
-//	webhooks   url#<token>                           the name of the webhook the URL token belongs to
 //	deliveries delivery#<delivery id>                Delivery
-//	deliveries body#<sha-256 of the body>            the same Delivery, so that a replayed body is refused
+//	deliveries key#<key>                             a key the delivery claimed (its id in its scope, its signature)
 //	starts     start#<received, unix ns>#<execution> PendingStart
 //
 // A delivery is claimed in one transaction with the starts it decides, so
@@ -62,34 +62,15 @@ type Webhook struct {
 	Tags          []Tag     `json:"tags,omitempty"`
 }
 
-func webhookKey(name string) string     { return "webhook#" + name }
-func webhookURLKey(token string) string { return "url#" + token }
-
-type webhookRef struct {
-	Name string `json:"name"`
-}
+func webhookKey(name string) string { return "webhook#" + name }
 
 // GetWebhook returns a webhook by name, or ErrNotFound.
 func (s *Store) GetWebhook(ctx context.Context, name string) (Versioned[Webhook], error) {
 	return get[Webhook](ctx, s.b, webhookPartition, webhookKey(name))
 }
 
-// GetWebhookByURLToken returns the webhook whose URL carries token, or
-// ErrNotFound.
-func (s *Store) GetWebhookByURLToken(ctx context.Context, token string) (Versioned[Webhook], error) {
-	ref, err := get[webhookRef](ctx, s.b, webhookPartition, webhookURLKey(token))
-	if err != nil {
-		return Versioned[Webhook]{}, err
-	}
-	w, err := s.GetWebhook(ctx, ref.Value.Name)
-	if err == nil && w.Value.URLToken != token {
-		return Versioned[Webhook]{}, ErrNotFound
-	}
-	return w, err
-}
-
-// PutWebhook writes a webhook read at w.Version (0: a new one, whose URL
-// token must be new too). A conflict is ErrConditionFailed.
+// PutWebhook writes a webhook read at w.Version (0: a new one). A
+// conflict is ErrConditionFailed.
 func (s *Store) PutWebhook(ctx context.Context, w Versioned[Webhook]) error {
 	if w.Value.Name == "" || w.Value.URLToken == "" {
 		return fmt.Errorf("put webhook: name and URL token are required")
@@ -98,23 +79,12 @@ func (s *Store) PutWebhook(ctx context.Context, w Versioned[Webhook]) error {
 	if err != nil {
 		return err
 	}
-	writes := []Write{ww}
-	if w.Version == Absent {
-		rw, err := PutWrite(webhookPartition, webhookURLKey(w.Value.URLToken), webhookRef{w.Value.Name}, Absent)
-		if err != nil {
-			return err
-		}
-		writes = append(writes, rw)
-	}
-	return s.b.Transact(ctx, writes...)
+	return s.b.Transact(ctx, ww)
 }
 
-// DeleteWebhook removes a webhook read at w.Version, and its URL.
+// DeleteWebhook removes a webhook read at w.Version.
 func (s *Store) DeleteWebhook(ctx context.Context, w Versioned[Webhook]) error {
-	return s.b.Transact(ctx,
-		Write{Op: Delete, PK: webhookPartition, SK: webhookKey(w.Value.Name), Expect: w.Version},
-		Write{Op: Delete, PK: webhookPartition, SK: webhookURLKey(w.Value.URLToken), Expect: AnyVersion},
-	)
+	return s.b.Transact(ctx, Write{Op: Delete, PK: webhookPartition, SK: webhookKey(w.Value.Name), Expect: w.Version})
 }
 
 // ListWebhooks returns up to limit webhooks in name order, after the one
@@ -129,15 +99,17 @@ func (s *Store) ListWebhooks(ctx context.Context, limit int, nextToken string) (
 
 // Delivery is an event that may start executions: a GitHub delivery, a
 // webhook call, an EventBridge event. Its ID is the sender's (the
-// X-GitHub-Delivery header, the event's id).
+// X-GitHub-Delivery header, the event's id) or, when the sender gives
+// none, one of ours.
 type Delivery struct {
 	ID     string `json:"id"`
 	Source string `json:"source"` // github, webhook/<name>, codecommit, s3
-	// BodySHA256 is the hex SHA-256 of the body, when the body alone
-	// identifies the delivery (a signed GitHub delivery): a replay of the
-	// same body under another delivery id is refused too.
-	BodySHA256 string    `json:"bodySha256,omitempty"`
-	Received   time.Time `json:"received"`
+	// Keys identify the delivery for de-duplication: each may be claimed
+	// once (the delivery id in its scope; for a signed delivery, its
+	// signature too, so that the same body sent again under another id is
+	// refused).
+	Keys     []string  `json:"keys,omitempty"`
+	Received time.Time `json:"received"`
 	// Executions are the executions the delivery started.
 	Executions []string `json:"executions,omitempty"`
 }
@@ -157,41 +129,61 @@ func pendingKey(p PendingStart) string {
 	return fmt.Sprintf("start#%020d#%s", p.Received.UnixNano(), p.ExecutionID)
 }
 
-// MaxStartsPerDelivery is how many executions one delivery may start: the
-// starts share a transaction with the delivery's two records.
-const MaxStartsPerDelivery = MaxTransactItems - 2
+func deliveryKey(id string) string   { return "delivery#" + id }
+func deliveryKeyKey(k string) string { return "key#" + k }
+
+// MaxStartsPerDelivery is how many executions one delivery with n keys may
+// start: the starts share a transaction with the delivery's records.
+func MaxStartsPerDelivery(keys int) int { return MaxTransactItems - 1 - keys }
 
 // GetDelivery returns a delivery by id, or ErrNotFound.
 func (s *Store) GetDelivery(ctx context.Context, id string) (Delivery, error) {
-	v, err := get[Delivery](ctx, s.b, deliveryPartition, "delivery#"+id)
+	v, err := get[Delivery](ctx, s.b, deliveryPartition, deliveryKey(id))
 	return v.Value, err
 }
 
-// ClaimDelivery records a delivery with the starts it decides, all or
-// nothing. A delivery whose id, or whose body, was claimed before fails
-// with ErrConditionFailed and records nothing.
+// DeliveryKeyClaimed reports whether a delivery claimed key.
+func (s *Store) DeliveryKeyClaimed(ctx context.Context, key string) (bool, error) {
+	_, err := s.b.Get(ctx, deliveryPartition, deliveryKeyKey(key))
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ForgetDeliveryKey releases a claimed key, so that a delivery that could
+// not be handled is accepted when it comes again.
+func (s *Store) ForgetDeliveryKey(ctx context.Context, key string) error {
+	return s.b.Transact(ctx, Write{Op: Delete, PK: deliveryPartition, SK: deliveryKeyKey(key), Expect: AnyVersion})
+}
+
+// ClaimDelivery records a delivery with its keys and the starts it
+// decides, all or nothing. A delivery whose id or one of whose keys was
+// claimed before fails with ErrConditionFailed and records nothing.
 func (s *Store) ClaimDelivery(ctx context.Context, d Delivery, starts []PendingStart) error {
 	if d.ID == "" {
 		return fmt.Errorf("claim delivery: no delivery id")
 	}
-	if len(starts) > MaxStartsPerDelivery {
-		return fmt.Errorf("claim delivery %s: it starts %d executions, at most %d", d.ID, len(starts), MaxStartsPerDelivery)
+	if max := MaxStartsPerDelivery(len(d.Keys)); len(starts) > max {
+		return fmt.Errorf("claim delivery %s: it starts %d executions, at most %d", d.ID, len(starts), max)
 	}
-	d.Executions = d.Executions[:0]
+	d.Executions = nil
 	for _, p := range starts {
 		d.Executions = append(d.Executions, p.ExecutionID)
 	}
-	dw, err := PutWrite(deliveryPartition, "delivery#"+d.ID, d, Absent)
+	dw, err := PutWrite(deliveryPartition, deliveryKey(d.ID), d, Absent)
 	if err != nil {
 		return err
 	}
 	writes := []Write{dw}
-	if d.BodySHA256 != "" {
-		bw, err := PutWrite(deliveryPartition, "body#"+d.BodySHA256, d, Absent)
+	for _, k := range d.Keys {
+		kw, err := PutWrite(deliveryPartition, deliveryKeyKey(k), struct {
+			ID string `json:"deliveryId"`
+		}{d.ID}, Absent)
 		if err != nil {
 			return err
 		}
-		writes = append(writes, bw)
+		writes = append(writes, kw)
 	}
 	for _, p := range starts {
 		p.DeliveryID = d.ID

@@ -78,7 +78,8 @@ func testCatalog(t *testing.T, b store.Backend) {
 	}
 }
 
-// testWebhooks checks webhooks by name and by URL token.
+// testWebhooks checks webhooks: written once, redefined at their version,
+// listed by name.
 func testWebhooks(t *testing.T, b store.Backend) {
 	ctx := context.Background()
 	s := store.New(b)
@@ -89,13 +90,9 @@ func testWebhooks(t *testing.T, b store.Backend) {
 	if err := s.PutWebhook(ctx, store.Versioned[store.Webhook]{Value: w}); !errors.Is(err, store.ErrConditionFailed) {
 		t.Errorf("creating a webhook twice: %v", err)
 	}
-	clash := store.Webhook{Name: "other", TargetPipeline: "p", URLToken: "tok1"}
-	if err := s.PutWebhook(ctx, store.Versioned[store.Webhook]{Value: clash}); !errors.Is(err, store.ErrConditionFailed) {
-		t.Errorf("reusing a URL token: %v", err)
-	}
-	got, err := s.GetWebhookByURLToken(ctx, "tok1")
-	if err != nil || got.Value.Name != "hook" {
-		t.Fatalf("by token: %+v, %v", got, err)
+	got, err := s.GetWebhook(ctx, "hook")
+	if err != nil || got.Value.TargetAction != "Source" || got.Version != 1 {
+		t.Fatalf("webhook: %+v, %v", got, err)
 	}
 	got.Value.TargetAction = "Checkout"
 	if err := s.PutWebhook(ctx, got); err != nil {
@@ -118,13 +115,13 @@ func testWebhooks(t *testing.T, b store.Backend) {
 	if err := s.DeleteWebhook(ctx, cur); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetWebhookByURLToken(ctx, "tok1"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("token after deletion: %v", err)
+	if _, err := s.GetWebhook(ctx, "hook"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("webhook after deletion: %v", err)
 	}
 }
 
 // testDeliveries checks that a delivery is claimed once, by id and by
-// body, together with its starts.
+// each of its keys, together with its starts.
 func testDeliveries(t *testing.T, b store.Backend) {
 	ctx := context.Background()
 	s := store.New(b)
@@ -137,11 +134,11 @@ func testDeliveries(t *testing.T, b store.Backend) {
 		starts  int
 		wantErr error
 	}{
-		{"first", store.Delivery{ID: "d1", BodySHA256: "aa", Received: t0}, 2, nil},
-		{"same id", store.Delivery{ID: "d1", BodySHA256: "bb", Received: t0}, 1, store.ErrConditionFailed},
-		{"same body", store.Delivery{ID: "d2", BodySHA256: "aa", Received: t0}, 1, store.ErrConditionFailed},
-		{"no body hash", store.Delivery{ID: "d3", Received: t0.Add(time.Second)}, 1, nil},
-		{"too many starts", store.Delivery{ID: "d4", Received: t0}, store.MaxStartsPerDelivery + 1, errShape},
+		{"first", store.Delivery{ID: "d1", Keys: []string{"id:d1", "sig:aa"}, Received: t0}, 2, nil},
+		{"same id", store.Delivery{ID: "d1", Keys: []string{"sig:bb"}, Received: t0}, 1, store.ErrConditionFailed},
+		{"same signature", store.Delivery{ID: "d2", Keys: []string{"id:d2", "sig:aa"}, Received: t0}, 1, store.ErrConditionFailed},
+		{"no keys", store.Delivery{ID: "d3", Received: t0.Add(time.Second)}, 1, nil},
+		{"too many starts", store.Delivery{ID: "d4", Keys: []string{"id:d4"}, Received: t0}, store.MaxStartsPerDelivery(1) + 1, errShape},
 	}
 	for _, tt := range tests {
 		var starts []store.PendingStart
@@ -158,6 +155,17 @@ func testDeliveries(t *testing.T, b store.Backend) {
 	d, err := s.GetDelivery(ctx, "d1")
 	if err != nil || fmt.Sprint(d.Executions) != "[d1-x0 d1-x1]" {
 		t.Errorf("delivery d1: %+v, %v", d, err)
+	}
+	for key, want := range map[string]bool{"id:d1": true, "sig:aa": true, "sig:bb": false, "id:d2": false, "id:d4": false} {
+		if got, err := s.DeliveryKeyClaimed(ctx, key); err != nil || got != want {
+			t.Errorf("key %s claimed: %v, %v; want %v", key, got, err, want)
+		}
+	}
+	if err := s.ForgetDeliveryKey(ctx, "sig:aa"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.DeliveryKeyClaimed(ctx, "sig:aa"); got {
+		t.Error("a forgotten key is still claimed")
 	}
 	pending, err := s.ListPendingStarts(ctx, 0)
 	if err != nil {
