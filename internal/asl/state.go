@@ -479,24 +479,32 @@ func (p *parser) errorEquals(m map[string]any, where string, last bool) []string
 	return out
 }
 
-func (p *parser) retry(obj map[string]any, where string) []*Retrier {
-	v, ok := obj["Retry"]
+// objects reads a field that holds an array of objects (Retry, Catch) and
+// calls each with every object, its JSON pointer and whether it is last.
+func (p *parser) objects(obj map[string]any, key, where string, each func(m map[string]any, w string, last bool)) {
+	v, ok := obj[key]
 	if !ok {
-		return nil
+		return
 	}
 	list, ok := v.([]any)
 	if !ok {
-		p.schema(where+"/Retry", "The value of the field 'Retry' must be an array")
-		return nil
+		p.schema(where+"/"+key, "The value of the field '%s' must be an array", key)
+		return
 	}
-	var out []*Retrier
 	for i, item := range list {
-		rw := fmt.Sprintf("%s/Retry/%d", where, i)
+		w := fmt.Sprintf("%s/%s/%d", where, key, i)
 		m, ok := item.(map[string]any)
 		if !ok {
-			p.schema(rw, "A retrier must be an object")
+			p.schema(w, "The elements of the field '%s' must be objects", key)
 			continue
 		}
+		each(m, w, i == len(list)-1)
+	}
+}
+
+func (p *parser) retry(obj map[string]any, where string) []*Retrier {
+	var out []*Retrier
+	p.objects(obj, "Retry", where, func(m map[string]any, rw string, last bool) {
 		for _, k := range sortedKeys(m) {
 			switch k {
 			case "ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment":
@@ -505,7 +513,7 @@ func (p *parser) retry(obj map[string]any, where string) []*Retrier {
 			}
 		}
 		r := &Retrier{IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: "NONE"}
-		r.ErrorEquals = p.errorEquals(m, rw, i == len(list)-1)
+		r.ErrorEquals = p.errorEquals(m, rw, last)
 		if _, ok := m["IntervalSeconds"]; ok {
 			r.IntervalSeconds = p.intField(m, "IntervalSeconds", rw, 1, 99999999)
 		}
@@ -531,28 +539,13 @@ func (p *parser) retry(obj map[string]any, where string) []*Retrier {
 			r.JitterStrategy = s
 		}
 		out = append(out, r)
-	}
+	})
 	return out
 }
 
 func (p *parser) catch(obj map[string]any, where, ql string) []*Catcher {
-	v, ok := obj["Catch"]
-	if !ok {
-		return nil
-	}
-	list, ok := v.([]any)
-	if !ok {
-		p.schema(where+"/Catch", "The value of the field 'Catch' must be an array")
-		return nil
-	}
 	var out []*Catcher
-	for i, item := range list {
-		cw := fmt.Sprintf("%s/Catch/%d", where, i)
-		m, ok := item.(map[string]any)
-		if !ok {
-			p.schema(cw, "A catcher must be an object")
-			continue
-		}
+	p.objects(obj, "Catch", where, func(m map[string]any, cw string, last bool) {
 		allowed := map[string]bool{"ErrorEquals": true, "Next": true, "Comment": true, "Assign": true}
 		if ql == JSONata {
 			allowed["Output"] = true
@@ -565,7 +558,7 @@ func (p *parser) catch(obj map[string]any, where, ql string) []*Catcher {
 			}
 		}
 		c := &Catcher{Output: opt(m, "Output"), Assign: opt(m, "Assign")}
-		c.ErrorEquals = p.errorEquals(m, cw, i == len(list)-1)
+		c.ErrorEquals = p.errorEquals(m, cw, last)
 		c.Next, _ = m["Next"].(string)
 		if c.Next == "" {
 			p.schema(cw+"/Next", "The field 'Next' is required in a catcher")
@@ -589,6 +582,6 @@ func (p *parser) catch(obj map[string]any, where, ql string) []*Catcher {
 			}
 		}
 		out = append(out, c)
-	}
+	})
 	return out
 }

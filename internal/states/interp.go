@@ -196,14 +196,9 @@ func (st *stateRun) applyPath(p pathField, v any) (any, *failure) {
 	case p.path == nil:
 		return v, nil
 	}
-	env := st.env(v).pathEnv()
-	out, err := p.path.Get(env)
+	out, err := p.path.Get(st.env(v).pathEnv())
 	if err != nil {
-		var nf *jsonpath.NotFoundError
-		if errors.As(err, &nf) {
-			return nil, st.evalFailure(nf.Invalid(), "")
-		}
-		return nil, st.evalFailure(err, "")
+		return nil, st.pathFailure(err)
 	}
 	return out, nil
 }
@@ -217,11 +212,7 @@ func (st *stateRun) resultPath(r refField, input, result any) (any, *failure) {
 	}
 	out, err := r.path.Set(input, result)
 	if err != nil {
-		var nf *jsonpath.NotFoundError
-		if errors.As(err, &nf) {
-			return nil, st.evalFailure(nf.Invalid(), "")
-		}
-		return nil, st.evalFailure(err, "")
+		return nil, st.pathFailure(err)
 	}
 	return out, nil
 }
