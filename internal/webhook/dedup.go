@@ -11,6 +11,11 @@ import (
 // second time. The state store implements it durably; a key is recorded in
 // the same write that checks it, so that two concurrent copies of a
 // delivery cannot both be first.
+//
+// A store that would rather claim Delivery.Keys in one write together with
+// the executions the delivery starts (so that a crash loses neither) may
+// answer Seen by looking only, make Forget do nothing, and have Accept
+// return ErrDuplicate when the claim finds a key taken.
 type Deliveries interface {
 	// Seen records key and reports whether this is its first sighting.
 	Seen(ctx context.Context, key string) (first bool, err error)

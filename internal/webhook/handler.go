@@ -25,6 +25,12 @@ type Registry interface {
 // ErrUnknownWebhook is what Registry returns for a name it does not know.
 var ErrUnknownWebhook = errors.New("no such webhook")
 
+// ErrDuplicate is what Accept returns, wrapped, when it finds the delivery
+// was handled before (a store that claims Delivery.Keys in the same write
+// as the starts finds it there); the sender is told so and nothing is
+// forgotten.
+var ErrDuplicate = errors.New("duplicate delivery")
+
 // Registered is a webhook as PutWebhook stored it.
 type Registered struct {
 	Definition Definition
@@ -43,6 +49,14 @@ type Delivery struct {
 	ID string
 	// Event is X-GitHub-Event.
 	Event string
+	// Source is where the delivery came in: "github" for the
+	// repository-level endpoint, "webhook/<name>" for a webhook.
+	Source string
+	// Keys identify the delivery for de-duplication, each claimed once:
+	// "<source>#delivery#<id>", and for a signed delivery
+	// "<source>#payload#<signature>" (the signature does not cover the
+	// headers, so the same signed body under another id is a replay).
+	Keys []string
 	// Webhook is the PutWebhook webhook the delivery came through; nil for
 	// the repository-level endpoint.
 	Webhook *Registered
@@ -151,14 +165,14 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, reg *Registere
 	}
 	var hook *Webhook
 	secret := h.RepositorySecret
-	scope := "github"
+	d.Source = "github"
 	if reg != nil {
 		var err error
 		if hook, err = Compile(reg.Definition, reg.ActionConfiguration); err != nil {
 			answer(w, http.StatusInternalServerError, d.ID, "webhook %s no longer fits its pipeline: %v", reg.Definition.Name, err)
 			return
 		}
-		scope = "webhook/" + reg.Definition.Name
+		d.Source = "webhook/" + reg.Definition.Name
 		secret = nil
 		switch reg.Definition.Authentication {
 		case AuthGitHubHMAC:
@@ -207,16 +221,13 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, reg *Registere
 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.acceptTimeout())
 	defer cancel()
-	keys := make([]string, 0, 2)
 	if d.ID != "" {
-		keys = append(keys, scope+"#delivery#"+d.ID)
+		d.Keys = append(d.Keys, d.Source+"#delivery#"+d.ID)
 	}
 	if secret != nil {
-		// The signature does not cover the headers: the same signed body
-		// sent again under another delivery id is a replay too.
-		keys = append(keys, scope+"#payload#"+signature)
+		d.Keys = append(d.Keys, d.Source+"#payload#"+signature)
 	}
-	deliveries := h.deliveries()
+	deliveries, keys := h.deliveries(), d.Keys
 	for i, key := range keys {
 		first, err := deliveries.Seen(ctx, key)
 		if err != nil {
@@ -230,7 +241,12 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, reg *Registere
 		}
 	}
 	if h.Accept != nil {
-		if err := h.Accept(ctx, d); err != nil {
+		err := h.Accept(ctx, d)
+		if errors.Is(err, ErrDuplicate) {
+			answer(w, http.StatusOK, d.ID, "duplicate delivery: already accepted, nothing started")
+			return
+		}
+		if err != nil {
 			forget(ctx, deliveries, keys)
 			answer(w, http.StatusInternalServerError, d.ID, "start executions: %v", err)
 			return

@@ -214,7 +214,8 @@ func TestHandler(t *testing.T) {
 	for _, d := range rec.got {
 		byEvent[d.ID] = d
 	}
-	if d := byEvent["d-1"]; d.Push == nil || d.Push.Repository.FullName != "example-org/orders-service" || d.Webhook != nil {
+	if d := byEvent["d-1"]; d.Push == nil || d.Push.Repository.FullName != "example-org/orders-service" || d.Webhook != nil ||
+		d.Source != "github" || len(d.Keys) != 2 || d.Keys[0] != "github#delivery#d-1" || d.Keys[1] != "github#payload#"+Sign([]byte(repoSecret), push) {
 		t.Fatalf("repository push delivery %+v", d)
 	}
 	if d := byEvent["d-2"]; d.PullRequest == nil || d.PullRequest.Action != "opened" {
@@ -223,7 +224,7 @@ func TestHandler(t *testing.T) {
 	if d := byEvent["w-1"]; d.Webhook == nil || d.Webhook.Definition.Name != "orders-main" || d.Push == nil || d.Push.Commit() != "9fceb02d0ae598e95dc970b74767f19372d61af8" {
 		t.Fatalf("webhook delivery %+v", d)
 	}
-	if d := byEvent["i-4"]; d.Sender != netip.MustParseAddr("192.0.2.10") {
+	if d := byEvent["i-4"]; d.Sender != netip.MustParseAddr("192.0.2.10") || d.Source != "webhook/orders-ip" || len(d.Keys) != 1 {
 		t.Fatalf("sender %v", d.Sender)
 	}
 }
@@ -292,6 +293,20 @@ func TestAcceptFailure(t *testing.T) {
 	}
 	if status, rep := d.send(h); status != 202 || rec.count() != 1 {
 		t.Fatalf("redelivery: %d %q, %d starts", status, rep.Message, rec.count())
+	}
+}
+
+// TestAcceptDuplicate lets Accept find the duplicate, as a store that
+// claims the keys with the starts does.
+func TestAcceptDuplicate(t *testing.T) {
+	rec := &recorder{fail: fmt.Errorf("claim delivery: %w", ErrDuplicate)}
+	h := testHandler(rec)
+	d := delivery{path: RepositoryPath, event: "push", id: "d-dup", body: payload(t, "push.json"), secret: repoSecret}
+	if status, rep := d.send(h); status != 200 || rep.Message != "duplicate delivery: already accepted, nothing started" {
+		t.Fatalf("%d %q", status, rep.Message)
+	}
+	if status, _ := d.send(h); status != 200 || rec.count() != 0 {
+		t.Fatalf("the keys were forgotten: %d, %d starts", status, rec.count())
 	}
 }
 
