@@ -491,6 +491,26 @@ func (e *Engine) DescribeExecution(_ context.Context, arn string) (*ExecutionDes
 	return x.describe(), nil
 }
 
+// DescribeStateMachineForExecution returns the state machine of an
+// execution with the definition the execution runs (an update after it
+// started does not change it).
+func (e *Engine) DescribeStateMachineForExecution(_ context.Context, arn string) (*StateMachine, error) {
+	x, err := e.execution(arn)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	m := e.machines[x.machineArn]
+	e.mu.Unlock()
+	sm := &StateMachine{Arn: x.machineArn, Name: machineName(x.machineArn), Definition: x.definition,
+		RoleArn: x.roleArn, Type: "STANDARD", Status: "ACTIVE"}
+	if m != nil {
+		d := m.describe()
+		sm.Type, sm.Status, sm.CreationDate, sm.UpdateDate = d.Type, d.Status, d.CreationDate, d.UpdateDate
+	}
+	return sm, nil
+}
+
 // WaitExecution blocks until an execution is closed (or ctx ends) and
 // describes it.
 func (e *Engine) WaitExecution(ctx context.Context, arn string) (*ExecutionDescription, error) {

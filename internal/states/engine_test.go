@@ -395,12 +395,16 @@ func TestStateMachineOperations(t *testing.T) {
 	wantAPIError(t, err, states.ErrInvalidDefinition)
 	_, err = eng.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: "has space", Definition: def})
 	wantAPIError(t, err, states.ErrInvalidName)
+	arn := start(t, eng, sm.Arn, "before-update", `{}`)
 	upd, err := eng.UpdateStateMachine(ctx, sm.Arn, in.Definition, "")
 	if err != nil || upd.Definition != in.Definition || upd.RoleArn != sm.RoleArn {
 		t.Fatalf("update: %+v, %v", upd, err)
 	}
 	_, err = eng.UpdateStateMachine(ctx, sm.Arn, `{}`, "")
 	wantAPIError(t, err, states.ErrInvalidDefinition)
+	if forExec, err := eng.DescribeStateMachineForExecution(ctx, arn); err != nil || forExec.Definition != def {
+		t.Fatalf("state machine for the execution: %+v, %v", forExec, err)
+	}
 	if list, err := eng.ListStateMachines(ctx); err != nil || len(list) != 1 {
 		t.Fatalf("list: %v, %v", list, err)
 	}
