@@ -212,7 +212,12 @@ func (r *Runner) build(ctx context.Context, job *action.Job, project string, pri
 		fmt.Fprintf(job.Logger(), "build %s:%s already ran for job %s: %s\n", project, id, job.ID, res.Status)
 		return res, nil
 	}
-	ws := filepath.Join(r.Dir, "builds", id)
+	// Absolute: the shell runs in the source folder, and CodeBuild's paths
+	// (CODEBUILD_SRC_DIR) are absolute.
+	ws, err := filepath.Abs(filepath.Join(r.Dir, "builds", id))
+	if err != nil {
+		return nil, fmt.Errorf("build folder: %w", err)
+	}
 	if err := os.RemoveAll(ws); err != nil {
 		return nil, fmt.Errorf("clean build folder: %w", err)
 	}
