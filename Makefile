@@ -8,9 +8,17 @@ DATA_DIR ?= .sluice
 
 .PHONY: run test build lint bench fuzz statemachines clean
 
-## run: run the demo pipeline locally
-run:
-	$(GO) run ./cmd/sluice plan pipelines/demo.yaml
+## run: run the demo pipeline locally: commit pipelines/demo/app to the data
+## folder's git repository codecommit/sluice-demo, install the CodeBuild
+## projects' buildspecs, run pipelines/demo.yaml. The approval is asked on a
+## terminal; without one (CI, pipes) it is given by --auto-approve.
+## RUN_FLAGS adds flags to sluice run (e.g. RUN_FLAGS=--verbose).
+RUN_FLAGS ?=
+run: build
+	@mkdir -p $(DATA_DIR)/codebuild
+	@cp -R pipelines/demo/codebuild/. $(DATA_DIR)/codebuild/
+	@if [ -t 0 ]; then approve=; else approve=--auto-approve; fi; \
+	bin/sluice run pipelines/demo.yaml --data-dir $(DATA_DIR) --source-dir Source=pipelines/demo/app $$approve $(RUN_FLAGS)
 
 ## test: check formatting and vet, then run every test
 test: lint node_modules/.package-lock.json

@@ -1,0 +1,488 @@
+package apishape
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+	"sync"
+
+	"github.com/sluice-ci/sluice/internal/execution"
+	"github.com/sluice-ci/sluice/internal/pipeline"
+	"github.com/sluice-ci/sluice/internal/store"
+)
+
+// View answers the read operations from a store. It is safe for concurrent
+// use.
+type View struct {
+	Store *store.Store
+	// EntityURL, when set, gives an action's entityUrl (the repository,
+	// project or bucket it works on).
+	EntityURL func(a *pipeline.Action) string
+
+	mu    sync.Mutex
+	decls map[declKey]*pipeline.Declaration
+}
+
+type declKey struct {
+	name    string
+	version int
+}
+
+// Page sizes of the list operations: CodePipeline's default and maximum.
+const (
+	defaultMaxResults = 100
+	maxMaxResults     = 100
+)
+
+func notFound(code, msg string) error { return &execution.Rejection{Code: code, Message: msg} }
+
+func invalid(msg string) error {
+	return &execution.Rejection{Code: "ValidationException", Message: msg}
+}
+
+// declaration returns a pipeline version's declaration (the latest for 0)
+// and its record.
+func (v *View) declaration(ctx context.Context, name string, version int) (*pipeline.Declaration, store.Pipeline, error) {
+	p, err := v.Store.GetPipeline(ctx, name, version)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, p, notFound("PipelineNotFoundException", "no pipeline named "+name)
+	}
+	if err != nil {
+		return nil, p, fmt.Errorf("read pipeline %s: %w", name, err)
+	}
+	k := declKey{name, p.Version}
+	v.mu.Lock()
+	d, ok := v.decls[k]
+	v.mu.Unlock()
+	if ok {
+		return d, p, nil
+	}
+	d = new(pipeline.Declaration)
+	if err := json.Unmarshal(p.Declaration, d); err != nil {
+		return nil, p, fmt.Errorf("decode pipeline %s version %d: %w", name, p.Version, err)
+	}
+	v.mu.Lock()
+	if v.decls == nil {
+		v.decls = map[declKey]*pipeline.Declaration{}
+	}
+	v.decls[k] = d
+	v.mu.Unlock()
+	return d, p, nil
+}
+
+// GetPipelineExecution answers GetPipelineExecution.
+func (v *View) GetPipelineExecution(ctx context.Context, pipelineName, id string) (*GetPipelineExecutionOutput, error) {
+	if _, _, err := v.declaration(ctx, pipelineName, 0); err != nil {
+		return nil, err
+	}
+	e, err := v.Store.GetPipelineExecution(ctx, pipelineName, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("PipelineExecutionNotFoundException", "no execution "+id+" of pipeline "+pipelineName)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read pipeline execution %s: %w", id, err)
+	}
+	return &GetPipelineExecutionOutput{PipelineExecution: NewPipelineExecution(e.Value)}, nil
+}
+
+// NewPipelineExecution shapes an execution record.
+func NewPipelineExecution(e store.PipelineExecution) *PipelineExecution {
+	out := &PipelineExecution{
+		PipelineName: e.PipelineName, PipelineVersion: int32(e.PipelineVersion), PipelineExecutionID: e.PipelineExecutionID,
+		Status: e.Status, StatusSummary: e.StatusSummary, ExecutionMode: e.ExecutionMode, ExecutionType: e.ExecutionType,
+		ArtifactRevisions: []ArtifactRevision{},
+	}
+	for _, r := range e.ArtifactRevisions {
+		out.ArtifactRevisions = append(out.ArtifactRevisions, ArtifactRevision{
+			Name: r.Name, RevisionID: r.RevisionID, RevisionChangeIdentifier: r.RevisionChangeIdentifier,
+			RevisionSummary: r.RevisionSummary, Created: At(r.Created), RevisionURL: r.RevisionURL,
+		})
+	}
+	for _, pv := range e.Variables {
+		out.Variables = append(out.Variables, ResolvedPipelineVariable(pv))
+	}
+	if e.Trigger.TriggerType != "" {
+		out.Trigger = &ExecutionTrigger{TriggerType: e.Trigger.TriggerType, TriggerDetail: e.Trigger.TriggerDetail}
+	}
+	return out
+}
+
+// GetPipelineState answers GetPipelineState: the stages of the pipeline's
+// latest version, each with its inbound transition, the executions waiting
+// to enter it, its latest execution, and each action's latest attempt in
+// that execution. Actions that the latest execution did not reach (a later
+// runOrder group of a failed stage) have no latestExecution; CodePipeline
+// shows an earlier execution's there.
+func (v *View) GetPipelineState(ctx context.Context, pipelineName string) (*GetPipelineStateOutput, error) {
+	d, latest, err := v.declaration(ctx, pipelineName, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := &GetPipelineStateOutput{PipelineName: pipelineName, PipelineVersion: int32(latest.Version), Updated: At(latest.Created)}
+	out.Created = out.Updated
+	if latest.Version > 1 {
+		if first, err := v.Store.GetPipeline(ctx, pipelineName, 1); err == nil {
+			out.Created = At(first.Created)
+		}
+	}
+	mode := string(d.EffectiveExecutionMode())
+	execs := map[string]store.PipelineExecution{}
+	status := func(id string) (store.PipelineExecution, error) {
+		if e, ok := execs[id]; ok {
+			return e, nil
+		}
+		e, err := v.Store.GetPipelineExecution(ctx, pipelineName, id)
+		if err != nil {
+			return store.PipelineExecution{}, fmt.Errorf("read pipeline execution %s: %w", id, err)
+		}
+		execs[id] = e.Value
+		return e.Value, nil
+	}
+	for i := range d.Stages {
+		st := &d.Stages[i]
+		ss, err := v.stageState(ctx, pipelineName, st, mode, status)
+		if err != nil {
+			return nil, err
+		}
+		out.StageStates = append(out.StageStates, ss)
+	}
+	return out, nil
+}
+
+func (v *View) stageState(ctx context.Context, pipelineName string, st *pipeline.Stage, mode string, execOf func(string) (store.PipelineExecution, error)) (StageState, error) {
+	ss := StageState{StageName: st.Name, ActionStates: []ActionState{}}
+	c, err := v.Store.GetStageControl(ctx, pipelineName, st.Name)
+	if err != nil {
+		return ss, fmt.Errorf("read stage %s: %w", st.Name, err)
+	}
+	in := c.Value.Inbound
+	ss.InboundTransitionState = &TransitionState{
+		Enabled: !in.Disabled, LastChangedBy: in.LastChangedBy, LastChangedAt: At(in.LastChangedAt), DisabledReason: in.DisabledReason,
+	}
+	for _, w := range c.Value.Waiters {
+		se := StageExecution{PipelineExecutionID: w.PipelineExecutionID, Status: store.StageInProgress, Type: "STANDARD"}
+		if ss.InboundExecution == nil {
+			ss.InboundExecution = &se
+		}
+		if mode != store.ModeSuperseded {
+			ss.InboundExecutions = append(ss.InboundExecutions, se)
+		}
+	}
+	var latest *store.StageExecution
+	if id := c.Value.LatestExecutionID; id != "" {
+		se, err := v.Store.GetStageExecution(ctx, pipelineName, id, st.Name)
+		switch {
+		case err == nil:
+			latest = &se.Value
+		case !errors.Is(err, store.ErrNotFound):
+			return ss, fmt.Errorf("read stage execution %s/%s: %w", id, st.Name, err)
+		}
+	}
+	if latest != nil {
+		e, err := execOf(latest.PipelineExecutionID)
+		if err != nil {
+			return ss, err
+		}
+		status := latest.Status
+		if status == store.StageInProgress && e.Status == store.ExecutionStopping {
+			status = store.StageStopping
+		}
+		ss.LatestExecution = &StageExecution{PipelineExecutionID: latest.PipelineExecutionID, Status: status, Type: latest.Type}
+		if latest.Attempt > 1 {
+			n := int32(latest.Attempt - 1)
+			ss.RetryStageMetadata = &RetryStageMetadata{ManualStageRetryAttempt: &n, LatestRetryTrigger: "ManualStageRetry"}
+		}
+	}
+	for j := range st.Actions {
+		a := &st.Actions[j]
+		as := ActionState{ActionName: a.Name}
+		if v.EntityURL != nil {
+			as.EntityURL = v.EntityURL(a)
+		}
+		if latest != nil {
+			rec, err := v.Store.LatestActionExecution(ctx, pipelineName, latest.PipelineExecutionID, st.Name, a.Name)
+			switch {
+			case err == nil:
+				as.LatestExecution = NewActionExecution(rec.Value)
+				if r := rec.Value.Revision; r != nil {
+					as.CurrentRevision = &ActionRevision{RevisionID: r.RevisionID, RevisionChangeID: r.RevisionChangeID, Created: At(r.Created)}
+					as.RevisionURL = r.RevisionURL
+				}
+			case !errors.Is(err, store.ErrNotFound):
+				return ss, fmt.Errorf("read action execution %s/%s: %w", st.Name, a.Name, err)
+			}
+		}
+		ss.ActionStates = append(ss.ActionStates, as)
+	}
+	return ss, nil
+}
+
+// NewActionExecution shapes an action attempt as GetPipelineState's
+// latestExecution. The approval token is shown only while the approval
+// waits.
+func NewActionExecution(a store.ActionExecution) *ActionExecution {
+	r := a.Output.ExecutionResult
+	out := &ActionExecution{
+		ActionExecutionID: a.ActionExecutionID, Status: a.Status, Summary: r.ExternalExecutionSummary,
+		LastStatusChange: At(a.LastUpdateTime), LastUpdatedBy: a.UpdatedBy,
+		ExternalExecutionID: r.ExternalExecutionID, ExternalExecutionURL: r.ExternalExecutionURL,
+		ErrorDetails: errorDetails(r.ErrorDetails),
+	}
+	if a.Status == store.ActionInProgress {
+		out.Token = a.Token
+	}
+	return out
+}
+
+func errorDetails(e *store.ErrorDetails) *ErrorDetails {
+	if e == nil {
+		return nil
+	}
+	return &ErrorDetails{Code: e.Code, Message: e.Message}
+}
+
+// ListPipelineExecutions answers ListPipelineExecutions, newest first.
+func (v *View) ListPipelineExecutions(ctx context.Context, in ListPipelineExecutionsInput) (*ListPipelineExecutionsOutput, error) {
+	limit, err := pageSize(in.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := v.declaration(ctx, in.PipelineName, 0); err != nil {
+		return nil, err
+	}
+	after, err := decodeToken(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	out := &ListPipelineExecutionsOutput{PipelineExecutionSummaries: []PipelineExecutionSummary{}}
+	for len(out.PipelineExecutionSummaries) < limit {
+		execs, next, err := v.Store.ListPipelineExecutions(ctx, in.PipelineName, limit-len(out.PipelineExecutionSummaries), after)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range execs {
+			keep, err := v.matches(ctx, e, in.Filter)
+			if err != nil {
+				return nil, err
+			}
+			if !keep {
+				continue
+			}
+			s, err := v.summary(ctx, e)
+			if err != nil {
+				return nil, err
+			}
+			out.PipelineExecutionSummaries = append(out.PipelineExecutionSummaries, s)
+		}
+		after = next
+		if next == "" {
+			break
+		}
+	}
+	if after != "" {
+		out.NextToken = encodeToken(after)
+	}
+	return out, nil
+}
+
+func (v *View) matches(ctx context.Context, e store.PipelineExecution, f *PipelineExecutionFilter) (bool, error) {
+	if f == nil || f.SucceededInStage == nil {
+		return true, nil
+	}
+	se, err := v.Store.GetStageExecution(ctx, e.PipelineName, e.PipelineExecutionID, f.SucceededInStage.StageName)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read stage execution: %w", err)
+	}
+	return se.Value.Status == store.StageSucceeded, nil
+}
+
+// summary shapes an execution for ListPipelineExecutions; its source
+// revisions are those of its first stage's source actions.
+func (v *View) summary(ctx context.Context, e store.PipelineExecution) (PipelineExecutionSummary, error) {
+	s := PipelineExecutionSummary{
+		PipelineExecutionID: e.PipelineExecutionID, Status: e.Status, StatusSummary: e.StatusSummary,
+		StartTime: At(e.StartTime), LastUpdateTime: At(e.LastUpdateTime), SourceRevisions: []SourceRevision{},
+		ExecutionMode: e.ExecutionMode, ExecutionType: e.ExecutionType,
+	}
+	if e.Trigger.TriggerType != "" {
+		s.Trigger = &ExecutionTrigger{TriggerType: e.Trigger.TriggerType, TriggerDetail: e.Trigger.TriggerDetail}
+	}
+	if e.StopTrigger != nil {
+		s.StopTrigger = &StopExecutionTrigger{Reason: e.StopTrigger.Reason}
+	}
+	d, _, err := v.declaration(ctx, e.PipelineName, e.PipelineVersion)
+	if err != nil || len(d.Stages) == 0 {
+		return s, err
+	}
+	first := d.Stages[0]
+	for _, a := range first.Actions {
+		if a.ActionTypeID.Category != pipeline.CategorySource {
+			continue
+		}
+		rec, err := v.Store.LatestActionExecution(ctx, e.PipelineName, e.PipelineExecutionID, first.Name, a.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return s, fmt.Errorf("read action execution %s/%s: %w", first.Name, a.Name, err)
+		}
+		if r := rec.Value.Revision; r != nil {
+			s.SourceRevisions = append(s.SourceRevisions, SourceRevision{
+				ActionName: a.Name, RevisionID: r.RevisionID, RevisionSummary: r.RevisionSummary, RevisionURL: r.RevisionURL,
+			})
+		}
+	}
+	return s, nil
+}
+
+// ListActionExecutions answers ListActionExecutions, newest first: the
+// attempts of one execution (filter.pipelineExecutionId), the latest attempt
+// of each action of one execution (filter.latestInPipelineExecution), or of
+// every execution.
+func (v *View) ListActionExecutions(ctx context.Context, in ListActionExecutionsInput) (*ListActionExecutionsOutput, error) {
+	limit, err := pageSize(in.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := v.declaration(ctx, in.PipelineName, 0); err != nil {
+		return nil, err
+	}
+	id, latestOnly := "", false
+	if f := in.Filter; f != nil {
+		id = f.PipelineExecutionID
+		if l := f.LatestInPipelineExecution; l != nil {
+			if id != "" && id != l.PipelineExecutionID {
+				return nil, invalid("filter: pipelineExecutionId and latestInPipelineExecution name different executions")
+			}
+			id, latestOnly = l.PipelineExecutionID, true
+		}
+	}
+	if id != "" {
+		if _, err := v.Store.GetPipelineExecution(ctx, in.PipelineName, id); errors.Is(err, store.ErrNotFound) {
+			return nil, notFound("PipelineExecutionNotFoundException", "no execution "+id+" of pipeline "+in.PipelineName)
+		} else if err != nil {
+			return nil, fmt.Errorf("read pipeline execution %s: %w", id, err)
+		}
+	}
+	all, err := v.Store.ListActionExecutions(ctx, in.PipelineName, id)
+	if err != nil {
+		return nil, err
+	}
+	if latestOnly {
+		all = latestAttempts(all)
+	}
+	start := 0
+	if in.NextToken != "" {
+		raw, err := decodeToken(in.NextToken)
+		if err != nil {
+			return nil, err
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 || n > len(all) {
+			return nil, notFound("InvalidNextTokenException", "the next token is not one this pipeline's listing gave")
+		}
+		start = n
+	}
+	end := min(start+limit, len(all))
+	out := &ListActionExecutionsOutput{ActionExecutionDetails: make([]ActionExecutionDetail, 0, end-start)}
+	for _, a := range all[start:end] {
+		out.ActionExecutionDetails = append(out.ActionExecutionDetails, NewActionExecutionDetail(a))
+	}
+	if end < len(all) {
+		out.NextToken = encodeToken(strconv.Itoa(end))
+	}
+	return out, nil
+}
+
+// latestAttempts keeps the newest attempt of each action; the order stays.
+func latestAttempts(all []store.ActionExecution) []store.ActionExecution {
+	type key struct{ stage, action string }
+	best := map[key]int{}
+	for _, a := range all {
+		k := key{a.StageName, a.ActionName}
+		best[k] = max(best[k], a.Attempt)
+	}
+	out := all[:0:0]
+	for _, a := range all {
+		if best[key{a.StageName, a.ActionName}] == a.Attempt {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// NewActionExecutionDetail shapes an action attempt for
+// ListActionExecutions.
+func NewActionExecutionDetail(a store.ActionExecution) ActionExecutionDetail {
+	in := a.Input
+	d := ActionExecutionDetail{
+		PipelineExecutionID: a.PipelineExecutionID, ActionExecutionID: a.ActionExecutionID,
+		PipelineVersion: int32(a.PipelineVersion), StageName: a.StageName, ActionName: a.ActionName,
+		StartTime: At(a.StartTime), LastUpdateTime: At(a.LastUpdateTime), UpdatedBy: a.UpdatedBy, Status: a.Status,
+		Input: &ActionExecutionInput{
+			ActionTypeID:          (*ActionTypeID)(&in.ActionTypeID),
+			Configuration:         orEmpty(in.Configuration),
+			ResolvedConfiguration: orEmpty(in.ResolvedConfiguration),
+			RoleArn:               in.RoleArn, Region: in.Region, Namespace: in.Namespace,
+			InputArtifacts: artifactDetails(in.InputArtifacts),
+		},
+		Output: &ActionExecutionOutput{
+			OutputArtifacts: artifactDetails(a.Output.OutputArtifacts),
+			OutputVariables: orEmpty(a.Output.OutputVariables),
+		},
+	}
+	r := a.Output.ExecutionResult
+	if r != (store.ActionExecutionResult{}) {
+		d.Output.ExecutionResult = &ActionExecutionResult{
+			ExternalExecutionID: r.ExternalExecutionID, ExternalExecutionSummary: r.ExternalExecutionSummary,
+			ExternalExecutionURL: r.ExternalExecutionURL, ErrorDetails: errorDetails(r.ErrorDetails),
+		}
+	}
+	return d
+}
+
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return maps.Clone(m)
+}
+
+func artifactDetails(in []store.ArtifactDetail) []ArtifactDetail {
+	out := make([]ArtifactDetail, 0, len(in))
+	for _, a := range in {
+		out = append(out, ArtifactDetail{Name: a.Name, S3Location: &S3Location{Bucket: a.S3Location.Bucket, Key: a.S3Location.Key}})
+	}
+	return out
+}
+
+func pageSize(n int32) (int, error) {
+	switch {
+	case n == 0:
+		return defaultMaxResults, nil
+	case n < 1 || n > maxMaxResults:
+		return 0, invalid(fmt.Sprintf("maxResults %d is not between 1 and %d", n, maxMaxResults))
+	}
+	return int(n), nil
+}
+
+// Next tokens are opaque to callers: the store's position, base64-encoded.
+func encodeToken(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func decodeToken(tok string) (string, error) {
+	if tok == "" {
+		return "", nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(raw) == 0 {
+		return "", notFound("InvalidNextTokenException", "the next token is not one this pipeline's listing gave")
+	}
+	return string(raw), nil
+}

@@ -1,0 +1,3 @@
+module example.com/sluice-demo
+
+go 1.26
