@@ -12,9 +12,9 @@ import (
 //
 //	pipeline#<name>                                  PipelineEntry
 //
-// A pipeline's own partition holds its versions and executions; the entry is
-// written first on creation (its absence is the condition that makes a name
-// free) and removed last on deletion.
+// A pipeline's own partition holds its versions and executions; PutPipeline
+// writes the entry in the same transaction as each version, and deleting a
+// pipeline removes the entry last.
 const catalogPartition = "catalog"
 
 func entryKey(name string) string { return "pipeline#" + name }
@@ -29,14 +29,48 @@ type Tag struct {
 // PipelineSummary, and the pipeline's tags.
 type PipelineEntry struct {
 	Name string `json:"name"`
-	// Version is the latest version; 0 while CreatePipeline has claimed
-	// the name but not yet stored the first version.
+	// Version is the latest version.
 	Version       int       `json:"version"`
 	PipelineType  string    `json:"pipelineType,omitempty"`
 	ExecutionMode string    `json:"executionMode,omitempty"`
 	Created       time.Time `json:"created"`
 	Updated       time.Time `json:"updated"`
 	Tags          []Tag     `json:"tags,omitempty"`
+}
+
+// catalogWrite is the write of a pipeline's catalog entry that goes with
+// storing version p: conditional on the entry read, so that two versions
+// stored at once cannot both win.
+func (s *Store) catalogWrite(ctx context.Context, p Pipeline) (Write, error) {
+	e, err := getOrZero[PipelineEntry](ctx, s.b, catalogPartition, entryKey(p.Name))
+	if err != nil {
+		return Write{}, fmt.Errorf("read catalog entry of %s: %w", p.Name, err)
+	}
+	var kind struct {
+		PipelineType  string `json:"pipelineType"`
+		ExecutionMode string `json:"executionMode"`
+	}
+	if len(p.Declaration) > 0 {
+		if err := json.Unmarshal(p.Declaration, &kind); err != nil {
+			return Write{}, fmt.Errorf("decode pipeline %s: %w", p.Name, err)
+		}
+	}
+	if kind.PipelineType == "" {
+		kind.PipelineType = "V1"
+	}
+	if kind.ExecutionMode == "" {
+		kind.ExecutionMode = ModeSuperseded
+	}
+	v := &e.Value
+	v.Name = p.Name
+	if e.Version == 0 || p.Version == 1 {
+		v.Created, v.Tags = p.Created, nil
+	}
+	if p.Version >= v.Version {
+		v.Version, v.Updated = p.Version, p.Created
+		v.PipelineType, v.ExecutionMode = kind.PipelineType, kind.ExecutionMode
+	}
+	return PipelineEntryWrite(e)
 }
 
 // GetPipelineEntry returns a pipeline's catalog entry, or ErrNotFound.

@@ -103,21 +103,22 @@ func PutWrite(pk, sk string, v any, expect int64) (Write, error) {
 	return Write{Op: Put, PK: pk, SK: sk, Body: raw, Expect: expect}, nil
 }
 
-func (s *Store) put(ctx context.Context, pk, sk string, v any, expect int64) error {
-	w, err := PutWrite(pk, sk, v, expect)
-	if err != nil {
-		return err
-	}
-	return s.b.Transact(ctx, w)
-}
-
-// PutPipeline stores a version of a pipeline declaration; storing the same
-// version twice fails with ErrConditionFailed.
+// PutPipeline stores a version of a pipeline declaration, and the
+// pipeline's catalog entry with it; storing the same version twice fails
+// with ErrConditionFailed.
 func (s *Store) PutPipeline(ctx context.Context, p Pipeline) error {
 	if p.Version < 1 {
 		return fmt.Errorf("put pipeline %s: version %d, want 1 or more", p.Name, p.Version)
 	}
-	return s.put(ctx, partition(p.Name), declKey(p.Version), p, Absent)
+	w, err := PutWrite(partition(p.Name), declKey(p.Version), p, Absent)
+	if err != nil {
+		return err
+	}
+	ew, err := s.catalogWrite(ctx, p)
+	if err != nil {
+		return err
+	}
+	return s.b.Transact(ctx, w, ew)
 }
 
 // GetPipeline returns a version of a pipeline, the latest when version is 0.

@@ -75,11 +75,16 @@ func (s *Store) PutWebhook(ctx context.Context, w Versioned[Webhook]) error {
 	if w.Value.Name == "" || w.Value.URLToken == "" {
 		return fmt.Errorf("put webhook: name and URL token are required")
 	}
-	ww, err := PutWrite(webhookPartition, webhookKey(w.Value.Name), w.Value, w.Version)
+	ww, err := WebhookWrite(w)
 	if err != nil {
 		return err
 	}
 	return s.b.Transact(ctx, ww)
+}
+
+// WebhookWrite is the conditional write of a webhook.
+func WebhookWrite(w Versioned[Webhook]) (Write, error) {
+	return PutWrite(webhookPartition, webhookKey(w.Value.Name), w.Value, w.Version)
 }
 
 // DeleteWebhook removes a webhook read at w.Version.

@@ -54,6 +54,22 @@ func testCatalog(t *testing.T, b store.Backend) {
 		}
 	}
 
+	// Storing versions keeps the entry.
+	for v := 1; v <= 2; v++ {
+		decl := []byte(`{"name":"delta","pipelineType":"V2","executionMode":"QUEUED"}`)
+		if err := s.PutPipeline(ctx, store.Pipeline{Name: "delta", Version: v, Declaration: decl, Created: t0.Add(time.Duration(v) * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutPipeline(ctx, store.Pipeline{Name: "delta", Version: 2, Created: t0}); !errors.Is(err, store.ErrConditionFailed) {
+		t.Errorf("storing version 2 again: %v", err)
+	}
+	e, err := s.GetPipelineEntry(ctx, "delta")
+	want := store.PipelineEntry{Name: "delta", Version: 2, PipelineType: "V2", ExecutionMode: "QUEUED", Created: t0.Add(time.Hour), Updated: t0.Add(2 * time.Hour)}
+	if err != nil || fmt.Sprint(e.Value) != fmt.Sprint(want) {
+		t.Errorf("entry of delta: %+v, %v; want %+v", e.Value, err, want)
+	}
+
 	// A pipeline with more records than one transaction holds.
 	if err := s.PutPipeline(ctx, store.Pipeline{Name: "alpha", Version: 1, Created: t0}); err != nil {
 		t.Fatal(err)
