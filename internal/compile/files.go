@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,8 +19,8 @@ type Compiled struct {
 }
 
 // File compiles every pipeline of a pipeline file (a CloudFormation template
-// may hold several). A declaration that reading found errors in is refused,
-// with every problem listed.
+// may hold several). An invalid declaration (errors in reading it or in
+// pipeline validation) is refused, with every error listed.
 func File(path string, opts Options) ([]Compiled, error) {
 	f, err := pipeline.Load(path, pipeline.Options{})
 	if err != nil {
@@ -34,7 +35,7 @@ func File(path string, opts Options) ([]Compiled, error) {
 		if name == "" {
 			name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 		}
-		if problems := append(f.Notes, p.Notes...); pipeline.HasErrors(problems) {
+		if problems := slices.Concat(f.Notes, p.Problems()); pipeline.HasErrors(problems) {
 			var lines []string
 			for _, pr := range problems {
 				if pr.Severity == pipeline.SeverityError {
