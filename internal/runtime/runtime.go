@@ -98,6 +98,21 @@ func (r *Runtime) HandleGate(ctx context.Context, ev gate.Event) (gate.Result, e
 	return r.Gate().Handle(ctx, ev)
 }
 
+// Declaration returns a version of a pipeline's declaration (0: the
+// latest) and the version, decoded once per version. A pipeline or version
+// that does not exist is an error wrapping store.ErrNotFound.
+func (r *Runtime) Declaration(ctx context.Context, name string, version int) (*pipeline.Declaration, int, error) {
+	if version == 0 {
+		p, err := r.Store.GetPipeline(ctx, name, 0)
+		if err != nil {
+			return nil, 0, fmt.Errorf("read pipeline %s: %w", name, err)
+		}
+		version = p.Version
+	}
+	d, err := r.declaration(ctx, name, version)
+	return d, version, err
+}
+
 // declaration returns a pipeline version's declaration, decoded once.
 func (r *Runtime) declaration(ctx context.Context, name string, version int) (*pipeline.Declaration, error) {
 	k := declKey{name, version}
