@@ -113,6 +113,18 @@ func (r *Runtime) Declaration(ctx context.Context, name string, version int) (*p
 	return d, version, err
 }
 
+// Forget drops the decoded declarations of a deleted pipeline, whose
+// version numbers start again at 1 if it is created again.
+func (r *Runtime) Forget(name string) {
+	r.declMu.Lock()
+	defer r.declMu.Unlock()
+	for k := range r.decls {
+		if k.name == name {
+			delete(r.decls, k)
+		}
+	}
+}
+
 // declaration returns a pipeline version's declaration, decoded once.
 func (r *Runtime) declaration(ctx context.Context, name string, version int) (*pipeline.Declaration, error) {
 	k := declKey{name, version}
