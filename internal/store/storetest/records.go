@@ -226,3 +226,45 @@ func testJobs(t *testing.T, b store.Backend) {
 		t.Errorf("missing job: %v", err)
 	}
 }
+
+// testObserver checks that an observed store reports the execution records
+// of committed transactions, with their versions, and nothing of a failed
+// one.
+func testObserver(t *testing.T, b store.Backend) {
+	ctx := context.Background()
+	s := store.New(b)
+	var got []string
+	s.Observe(func(_ context.Context, changes []store.Change) {
+		for _, c := range changes {
+			switch {
+			case c.Execution != nil:
+				got = append(got, fmt.Sprintf("execution %s %s v%d", c.Execution.PipelineExecutionID, c.Execution.Status, c.Version))
+			case c.Stage != nil:
+				got = append(got, fmt.Sprintf("stage %s %s v%d", c.Stage.StageName, c.Stage.Status, c.Version))
+			case c.Action != nil:
+				got = append(got, fmt.Sprintf("action %s %s v%d", c.Action.ActionName, c.Action.Status, c.Version))
+			}
+		}
+	})
+	e := store.PipelineExecution{PipelineName: "p", PipelineExecutionID: "e1", Status: store.ExecutionInProgress, StartTime: t0}
+	if err := s.CreatePipelineExecution(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreatePipelineExecution(ctx, e); !errors.Is(err, store.ErrConditionFailed) {
+		t.Fatalf("second create: %v", err)
+	}
+	sw, _ := store.StageExecutionWrite(store.Versioned[store.StageExecution]{Value: store.StageExecution{PipelineName: "p", PipelineExecutionID: "e1", StageName: "Build", Status: store.StageInProgress, Attempt: 1}})
+	aw, _ := store.ActionExecutionWrite(store.Versioned[store.ActionExecution]{Value: store.ActionExecution{PipelineName: "p", PipelineExecutionID: "e1", StageName: "Build", ActionName: "Compile", Attempt: 1, Status: store.ActionInProgress}})
+	if err := s.Transact(ctx, sw, aw); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := s.GetPipelineExecution(ctx, "p", "e1")
+	cur.Value.Status = store.ExecutionSucceeded
+	if err := s.PutPipelineExecution(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	want := "[execution e1 InProgress v1 stage Build InProgress v1 action Compile InProgress v1 execution e1 Succeeded v2]"
+	if fmt.Sprint(got) != want {
+		t.Errorf("observed %v\nwant     %s", got, want)
+	}
+}
