@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 )
 
 // Change is an execution record that a committed transaction wrote: one of
@@ -23,22 +24,37 @@ type Change struct {
 type Observer func(ctx context.Context, changes []Change)
 
 // Observe makes s report the execution records each committed transaction
-// writes to fn: pipeline, stage and action executions, from which their
-// state changes (CodePipeline's events) follow. Call it before s is used.
+// writes to fn (nil: to nobody): pipeline, stage and action executions,
+// from which their state changes (CodePipeline's events) follow. It may be
+// called while s is in use.
 func (s *Store) Observe(fn Observer) {
-	s.b = observed{Backend: s.b, fn: fn}
+	if fn == nil {
+		s.obs.fn.Store(nil)
+		return
+	}
+	s.obs.fn.Store(&fn)
 }
 
-// observed is a Backend that reports committed writes.
+// observers holds a Store's observer.
+type observers struct {
+	fn atomic.Pointer[Observer]
+}
+
+// observed is a Backend that reports committed writes to its store's
+// observer, if any.
 type observed struct {
 	Backend
-	fn Observer
+	obs *observers
 }
 
 // Transact implements Backend.
 func (o observed) Transact(ctx context.Context, writes ...Write) error {
 	if err := o.Backend.Transact(ctx, writes...); err != nil {
 		return err
+	}
+	fn := o.obs.fn.Load()
+	if fn == nil {
+		return nil
 	}
 	var changes []Change
 	for _, w := range writes {
@@ -47,7 +63,7 @@ func (o observed) Transact(ctx context.Context, writes ...Write) error {
 		}
 	}
 	if len(changes) > 0 {
-		o.fn(ctx, changes)
+		(*fn)(ctx, changes)
 	}
 	return nil
 }

@@ -23,11 +23,16 @@ import (
 //
 // CodePipeline's names allow no '#', so keys never collide.
 type Store struct {
-	b Backend
+	b   Backend
+	obs observers // see Observe
 }
 
 // New returns a Store over b.
-func New(b Backend) *Store { return &Store{b: b} }
+func New(b Backend) *Store {
+	s := &Store{}
+	s.b = observed{Backend: b, obs: &s.obs}
+	return s
+}
 
 func partition(pipeline string) string { return "pipeline#" + pipeline }
 
