@@ -189,7 +189,17 @@ func (r *Runtime) parkTask(ctx context.Context, rec store.Versioned[store.Action
 	if err != nil {
 		return err
 	}
-	if err := r.Store.Transact(ctx, rw, pw); err != nil {
+	// The job a worker outside the engine reports on (GetJobDetails,
+	// PutJobSuccessResult) is the attempt, by its action execution id.
+	jw, err := store.JobWrite(store.Versioned[store.Job]{Version: store.AnyVersion, Value: store.Job{
+		ID: v.ActionExecutionID, PipelineName: v.PipelineName, PipelineExecutionID: v.PipelineExecutionID,
+		StageName: v.StageName, ActionName: v.ActionName, Attempt: v.Attempt,
+		Status: store.JobInProgress, Created: v.StartTime, LastUpdateTime: pk.Since,
+	}})
+	if err != nil {
+		return err
+	}
+	if err := r.Store.Transact(ctx, rw, pw, jw); err != nil {
 		return fmt.Errorf("park action task: %w", err)
 	}
 	return nil
