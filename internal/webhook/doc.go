@@ -27,7 +27,14 @@
 // X-Forwarded-For is ignored unless the connection comes from a proxy listed
 // in Handler.TrustedProxies; then the right-most address in the header that
 // is not a trusted proxy is the sender, so that a client cannot choose its
-// own address by sending the header itself.
+// own address by sending the header itself. Behind API Gateway, the adapter
+// that turns the Lambda event into an http.Request sets RemoteAddr to the
+// event's source IP, which API Gateway itself observed.
+//
+// De-duplication keys on X-GitHub-Delivery, and for a signed delivery on its
+// signature too. A delivery to an IP or UNAUTHENTICATED webhook without
+// X-GitHub-Delivery is not de-duplicated: CodePipeline's webhooks accept
+// such calls from any sender, and two identical calls may be meant.
 //
 // Checking a signature and matching filters take microseconds; the package
 // is written by hand because no library covers CodePipeline's webhook
