@@ -290,7 +290,7 @@ func lastEvents(dir string) []*states.Event {
 		if !r.Open() {
 			continue
 		}
-		h, err := store.History(r.Started.Execution)
+		h, err := store.History(r.Started.Execution, states.AllEvents)
 		if err != nil || len(h) == 0 {
 			continue
 		}
@@ -345,7 +345,7 @@ func checkDurableOutcome(t *testing.T, dir string) {
 		if err := json.Unmarshal(out, &o); err != nil || !o.Approval.Approved || o.Flaky != "finally" || len(o.Fan) != 2 {
 			t.Errorf("execution %s output %s", r.Started.Execution, out)
 		}
-		h, err := store.History(r.Started.Execution)
+		h, err := store.History(r.Started.Execution, states.AllEvents)
 		if err != nil {
 			t.Fatal(err)
 		}

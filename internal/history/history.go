@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -199,9 +200,22 @@ func (s *Store) commit(batch []*appendReq) error {
 	return nil
 }
 
-// History returns the events of an execution in id order.
-func (s *Store) History(execution string) ([]*states.Event, error) {
-	rows, err := s.db.Query(`SELECT data FROM events WHERE execution = ? ORDER BY id`, execution)
+// History returns events of an execution in id order (newest first with
+// q.Reverse); the query reads only the rows it returns.
+func (s *Store) History(execution string, q states.HistoryQuery) ([]*states.Event, error) {
+	query := `SELECT data FROM events WHERE execution = ? AND id > ? ORDER BY id`
+	after := q.After
+	if q.Reverse {
+		query = `SELECT data FROM events WHERE execution = ? AND id < ? ORDER BY id DESC`
+		if after <= 0 {
+			after = math.MaxInt64
+		}
+	}
+	limit := int64(-1)
+	if q.Limit > 0 {
+		limit = int64(q.Limit)
+	}
+	rows, err := s.db.Query(query+` LIMIT ?`, execution, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("query history: %w", err)
 	}

@@ -2,6 +2,7 @@ package sfnapi
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
@@ -177,30 +178,20 @@ func (s *Server) listExecutions(ctx context.Context, in *listExecutionsInput) (a
 	if err := enum("redriveFilter", in.RedriveFilter, redriveFilters...); err != nil {
 		return nil, err
 	}
-	all, err := s.eng.ListExecutions(ctx, states.ListExecutionsInput{StateMachineArn: *in.StateMachineArn, StatusFilter: in.StatusFilter})
+	p := pager{op: "ListExecutions", scope: *in.StateMachineArn + "|" + in.StatusFilter + "|" + in.RedriveFilter}
+	after, size, err := p.start(in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
-	if in.RedriveFilter != "" {
-		kept := all[:0:0]
-		for _, d := range all {
-			if (d.RedriveCount > 0) == (in.RedriveFilter == "REDRIVEN") {
-				kept = append(kept, d)
-			}
-		}
-		all = kept
-	}
-	// Newest first, as the service lists them.
-	l := listing[*states.ExecutionDescription]{
-		op: "ListExecutions", scope: *in.StateMachineArn,
-		key: func(d *states.ExecutionDescription) string { return descending(d.StartDate.UnixNano(), d.ExecutionArn) },
-	}
-	list, next, err := l.page(all, in.NextToken, in.MaxResults)
+	page, err := s.eng.ListExecutionsPage(ctx, states.ListExecutionsInput{
+		StateMachineArn: *in.StateMachineArn, StatusFilter: in.StatusFilter, RedriveFilter: in.RedriveFilter,
+		After: after, MaxResults: size,
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := &listExecutionsOutput{Executions: make([]executionListItem, len(list)), NextToken: next}
-	for i, d := range list {
+	out := &listExecutionsOutput{Executions: make([]executionListItem, len(page.Executions)), NextToken: p.next(page.Next)}
+	for i, d := range page.Executions {
 		out.Executions[i] = executionListItem{
 			ExecutionArn: d.ExecutionArn, StateMachineArn: d.StateMachineArn, Name: d.Name, Status: d.Status,
 			StartDate: stamp(d.StartDate), StopDate: stamp(d.StopDate),
@@ -228,21 +219,29 @@ func (s *Server) getExecutionHistory(ctx context.Context, in *getExecutionHistor
 	if err := checkArn("executionArn", in.ExecutionArn, executionResource); err != nil {
 		return nil, err
 	}
-	h, err := s.eng.GetExecutionHistory(ctx, *in.ExecutionArn)
-	if err != nil {
-		return nil, err
-	}
-	l := listing[*states.Event]{
-		op: "GetExecutionHistory", scope: *in.ExecutionArn + "|forward",
-		key: func(e *states.Event) string { return ascending(e.ID, "") },
-	}
+	order := "forward"
 	if in.ReverseOrder {
-		l.scope = *in.ExecutionArn + "|reverse"
-		l.key = func(e *states.Event) string { return descending(e.ID, "") }
+		order = "reverse"
 	}
-	events, next, err := l.page(h, in.NextToken, in.MaxResults)
+	p := pager{op: "GetExecutionHistory", scope: *in.ExecutionArn + "|" + order}
+	cursor, size, err := p.start(in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
+	}
+	var after int64
+	if cursor != "" {
+		if after, err = strconv.ParseInt(cursor, 10, 64); err != nil || after <= 0 {
+			return nil, exception("InvalidToken", "Invalid Token: '%s' is not a nextToken of this GetExecutionHistory request", *in.NextToken)
+		}
+	}
+	page, err := s.eng.GetExecutionHistoryPage(ctx, *in.ExecutionArn, states.HistoryQuery{After: after, Limit: size, Reverse: in.ReverseOrder})
+	if err != nil {
+		return nil, err
+	}
+	events := page.Events
+	var next *string
+	if page.Next > 0 {
+		next = p.next(strconv.FormatInt(page.Next, 10))
 	}
 	if in.IncludeExecutionData != nil && !*in.IncludeExecutionData {
 		for i, e := range events {

@@ -180,24 +180,18 @@ type listStateMachinesOutput struct {
 	NextToken     *string                `json:"nextToken,omitempty"`
 }
 
-var machineListing = listing[*states.StateMachine]{
-	op: "ListStateMachines",
-	key: func(m *states.StateMachine) string {
-		return ascending(m.CreationDate.UnixNano(), m.Arn)
-	},
-}
-
 func (s *Server) listStateMachines(ctx context.Context, in *listStateMachinesInput) (any, error) {
-	all, err := s.eng.ListStateMachines(ctx)
+	p := pager{op: "ListStateMachines"}
+	after, size, err := p.start(in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
-	list, next, err := machineListing.page(all, in.NextToken, in.MaxResults)
+	page, err := s.eng.ListStateMachinesPage(ctx, states.ListStateMachinesInput{After: after, MaxResults: size})
 	if err != nil {
 		return nil, err
 	}
-	out := &listStateMachinesOutput{StateMachines: make([]stateMachineListItem, len(list)), NextToken: next}
-	for i, m := range list {
+	out := &listStateMachinesOutput{StateMachines: make([]stateMachineListItem, len(page.StateMachines)), NextToken: p.next(page.Next)}
+	for i, m := range page.StateMachines {
 		out.StateMachines[i] = stateMachineListItem{StateMachineArn: m.Arn, Name: m.Name, Type: m.Type, CreationDate: stamp(m.CreationDate)}
 	}
 	return out, nil

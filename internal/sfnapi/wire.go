@@ -71,39 +71,54 @@ const (
 )
 
 // pageToken is the decoded form of a nextToken: the operation and the
-// scope (state machine, execution and order) it pages through, and the
-// key of the last item returned. Paging by key rather than by offset
-// keeps pages stable while executions start and events are appended.
+// scope (state machine, execution and order, filters) it pages through,
+// and the engine's cursor of the page that follows. The engine's cursors
+// name the last item returned rather than an offset, which keeps pages
+// stable while executions start and events are appended.
 type pageToken struct {
 	Op    string `json:"o"`
 	Scope string `json:"s"`
 	After string `json:"a"`
 }
 
-func (p pageToken) encode() string {
-	data, _ := json.Marshal(p)
-	return base64.RawURLEncoding.EncodeToString(data)
+// pager reads and writes the nextToken values of one listing.
+type pager struct {
+	op, scope string
 }
 
-// decodePageToken returns the key a nextToken resumes after ("" without a
+// start checks maxResults (0 means the default page size) and returns the
+// page size and the engine cursor a nextToken resumes after ("" without a
 // token); a token of another listing is InvalidToken.
-func decodePageToken(op, scope string, token *string) (string, error) {
-	if token == nil || *token == "" {
-		return "", nil
+func (p pager) start(token *string, maxResults int32) (after string, size int, err error) {
+	if size, err = pageSize("maxResults", maxResults, maxPageSize); err != nil {
+		return "", 0, err
 	}
-	invalid := exception("InvalidToken", "Invalid Token: '%s' is not a nextToken of this %s request", *token, op)
+	if token == nil || *token == "" {
+		return "", size, nil
+	}
+	invalid := exception("InvalidToken", "Invalid Token: '%s' is not a nextToken of this %s request", *token, p.op)
 	data, err := base64.RawURLEncoding.DecodeString(*token)
 	if err != nil {
-		return "", invalid
+		return "", 0, invalid
 	}
-	var p pageToken
-	if err := json.Unmarshal(data, &p); err != nil || p.Op != op || p.Scope != scope || p.After == "" {
-		return "", invalid
+	var t pageToken
+	if err := json.Unmarshal(data, &t); err != nil || t.Op != p.op || t.Scope != p.scope || t.After == "" {
+		return "", 0, invalid
 	}
-	return p.After, nil
+	return t.After, size, nil
 }
 
-// pageSize checks maxResults: 0 means the default page size.
+// next returns the nextToken of an engine cursor, nil when there is none.
+func (p pager) next(cursor string) *string {
+	if cursor == "" {
+		return nil
+	}
+	data, _ := json.Marshal(pageToken{Op: p.op, Scope: p.scope, After: cursor})
+	token := base64.RawURLEncoding.EncodeToString(data)
+	return &token
+}
+
+// pageSize checks a page size member: 0 means the default page size.
 func pageSize(member string, n int32, limit int) (int, error) {
 	switch {
 	case n < 0:
@@ -115,58 +130,3 @@ func pageSize(member string, n int32, limit int) (int, error) {
 	}
 	return int(n), nil
 }
-
-// listing pages through items in the order of their keys.
-type listing[T any] struct {
-	op, scope string
-	key       func(T) string
-}
-
-// page returns the items after the position of token, at most maxResults
-// of them, and the nextToken of the rest (nil on the last page).
-func (l listing[T]) page(items []T, token *string, maxResults int32) ([]T, *string, error) {
-	size, err := pageSize("maxResults", maxResults, maxPageSize)
-	if err != nil {
-		return nil, nil, err
-	}
-	after, err := decodePageToken(l.op, l.scope, token)
-	if err != nil {
-		return nil, nil, err
-	}
-	type keyed struct {
-		key  string
-		item T
-	}
-	all := make([]keyed, len(items))
-	for i, it := range items {
-		all[i] = keyed{l.key(it), it}
-	}
-	slices.SortStableFunc(all, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
-	start := 0
-	if after != "" {
-		start, _ = slices.BinarySearchFunc(all, after, func(k keyed, t string) int {
-			if k.key <= t {
-				return -1
-			}
-			return 1
-		})
-	}
-	end := min(start+size, len(all))
-	out := make([]T, 0, end-start)
-	for _, k := range all[start:end] {
-		out = append(out, k.item)
-	}
-	if end == len(all) {
-		return out, nil, nil
-	}
-	next := pageToken{Op: l.op, Scope: l.scope, After: all[end-1].key}.encode()
-	return out, &next, nil
-}
-
-// ascending and descending build sort keys that order by a number (a time
-// or an event id), then by a name.
-func ascending(n int64, name string) string {
-	return fmt.Sprintf("%020d/%s", uint64(n)+1<<63, name)
-}
-
-func descending(n int64, name string) string { return ascending(^n, name) }

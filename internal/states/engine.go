@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,12 +46,14 @@ type Engine struct {
 	wg     sync.WaitGroup
 	shut   atomic.Bool
 
-	mu       sync.Mutex
-	machines map[string]*machine
-	execs    map[string]*execution
-	order    []*execution
-	tokens   map[string]*parked
-	ended    map[string]error
+	mu        sync.Mutex
+	machines  map[string]*machine
+	listed    []*machine // the state machines that are not deleted, in listing order
+	execs     map[string]*execution
+	byMachine map[string][]*execution // the executions of each state machine, in start order
+	seq       uint64
+	tokens    map[string]*parked
+	ended     map[string]error
 }
 
 // machine is a state machine and its compiled definition.
@@ -67,7 +68,7 @@ func New(opts Options) (*Engine, error) {
 	e := &Engine{
 		log: opts.Log, clock: opts.Clock, handlers: opts.Handlers, mocks: opts.Mocks,
 		region: opts.Region, account: opts.Account,
-		machines: map[string]*machine{}, execs: map[string]*execution{},
+		machines: map[string]*machine{}, execs: map[string]*execution{}, byMachine: map[string][]*execution{},
 		tokens: map[string]*parked{}, ended: map[string]error{},
 	}
 	if e.log == nil {
@@ -100,7 +101,7 @@ func New(opts Options) (*Engine, error) {
 				return nil, fmt.Errorf("load state machine %s: %w", r.Arn, err)
 			}
 		}
-		e.machines[r.Arn] = m
+		e.setMachine(m)
 	}
 	if err := e.recover(); err != nil {
 		return nil, err
@@ -211,7 +212,7 @@ func (e *Engine) CreateStateMachine(_ context.Context, in CreateStateMachineInpu
 	if err := e.log.SaveMachine(m.rec); err != nil {
 		return nil, fmt.Errorf("save state machine: %w", err)
 	}
-	e.machines[arn] = m
+	e.setMachine(m)
 	return m.describe(), nil
 }
 
@@ -254,7 +255,7 @@ func (e *Engine) UpdateStateMachine(_ context.Context, arn, definition, roleArn 
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	nm := &machine{rec: rec, prog: prog}
-	e.machines[rec.Arn] = nm
+	e.setMachine(nm)
 	return nm.describe(), nil
 }
 
@@ -265,20 +266,6 @@ func (e *Engine) DescribeStateMachine(_ context.Context, arn string) (*StateMach
 		return nil, err
 	}
 	return m.describe(), nil
-}
-
-// ListStateMachines returns every state machine, oldest first.
-func (e *Engine) ListStateMachines(context.Context) ([]*StateMachine, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make([]*StateMachine, 0, len(e.machines))
-	for _, m := range e.machines {
-		if !m.rec.Deleted {
-			out = append(out, m.describe())
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CreationDate.Before(out[j].CreationDate) })
-	return out, nil
 }
 
 // DeleteStateMachine deletes a state machine; its running executions go
@@ -296,7 +283,7 @@ func (e *Engine) DeleteStateMachine(_ context.Context, arn string) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.machines[arn] = &machine{rec: rec}
+	e.setMachine(&machine{rec: rec})
 	return nil
 }
 
@@ -375,21 +362,14 @@ func (e *Engine) StartExecution(_ context.Context, in StartExecutionInput) (*Sta
 	x := e.newExecution(arn, in.Name, m, input, in.Input, mocks)
 	x.startedBy = in.StateMachineArn
 	x.start = e.clock.Now()
-	e.execs[arn] = x
-	e.order = append(e.order, x)
+	e.addExecution(x)
 	e.mu.Unlock()
 
 	started, err := x.record(&Event{Type: ExecutionStarted, Definition: m.rec.Definition, Machine: in.StateMachineArn,
 		Detail: Detail{Input: input, HasInput: true, RoleArn: m.rec.RoleArn}}, 0)
 	if err != nil {
 		e.mu.Lock()
-		delete(e.execs, arn)
-		for i, o := range e.order {
-			if o == x {
-				e.order = append(e.order[:i], e.order[i+1:]...)
-				break
-			}
-		}
+		e.removeExecution(x)
 		e.mu.Unlock()
 		return nil, fmt.Errorf("record execution start: %w", err)
 	}
@@ -526,48 +506,6 @@ func (e *Engine) WaitExecution(ctx context.Context, arn string) (*ExecutionDescr
 		return nil, fmt.Errorf("wait for execution: %w", context.Cause(e.ctx))
 	}
 	return x.describe(), nil
-}
-
-// ListExecutionsInput filters ListExecutions.
-type ListExecutionsInput struct {
-	StateMachineArn string
-	StatusFilter    string // empty for every status
-}
-
-// ListExecutions returns the executions of a state machine, newest first.
-func (e *Engine) ListExecutions(_ context.Context, in ListExecutionsInput) ([]*ExecutionDescription, error) {
-	if _, err := e.machine(in.StateMachineArn); err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	list := make([]*execution, 0, len(e.order))
-	for _, x := range e.order {
-		if x.machineArn == in.StateMachineArn {
-			list = append(list, x)
-		}
-	}
-	e.mu.Unlock()
-	out := make([]*ExecutionDescription, 0, len(list))
-	for i := len(list) - 1; i >= 0; i-- {
-		d := list[i].describe()
-		if in.StatusFilter == "" || d.Status == in.StatusFilter {
-			out = append(out, d)
-		}
-	}
-	return out, nil
-}
-
-// GetExecutionHistory returns the durable events of an execution, oldest
-// first.
-func (e *Engine) GetExecutionHistory(_ context.Context, arn string) ([]*Event, error) {
-	if _, err := e.execution(arn); err != nil {
-		return nil, err
-	}
-	h, err := e.log.History(arn)
-	if err != nil {
-		return nil, fmt.Errorf("read history: %w", err)
-	}
-	return h, nil
 }
 
 // StopExecution stops a running execution with an optional error and
@@ -709,7 +647,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 	case StatusRunning, StatusSucceeded:
 		return time.Time{}, apiError(ErrExecutionNotRedrivable, "Execution is %s and cannot be redriven", status)
 	}
-	h, err := e.log.History(arn)
+	h, err := e.log.History(arn, AllEvents)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read history: %w", err)
 	}
@@ -759,8 +697,7 @@ func (e *Engine) recover() error {
 			roleArn: st.Detail.RoleArn, input: st.Detail.Input, inputText: marshalString(st.Detail.Input),
 			start: st.Time, status: StatusRunning, done: make(chan struct{}), mockCalls: map[string]int{},
 		}
-		e.execs[arn] = x
-		e.order = append(e.order, x)
+		e.addExecution(x)
 		if !r.Open() {
 			x.status = terminalStatus(r.Status.Type)
 			x.closeEvent = r.Status
@@ -776,7 +713,7 @@ func (e *Engine) recover() error {
 }
 
 func (e *Engine) resume(x *execution, started *Event) error {
-	h, err := e.log.History(x.arn)
+	h, err := e.log.History(x.arn, AllEvents)
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
 	}

@@ -456,7 +456,7 @@ func TestResumeKeepsDeadlines(t *testing.T) {
 		waitForEvent(t, log, arn, st.until)
 		eng.Close()
 	}
-	h, _ := log.History(arn)
+	h, _ := log.History(arn, states.AllEvents)
 	at := map[string]time.Time{}
 	var deadline time.Time
 	for _, e := range h {
@@ -497,7 +497,7 @@ func waitForEvent(t *testing.T, log states.EventLog, arn, typ string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		h, _ := log.History(arn)
+		h, _ := log.History(arn, states.AllEvents)
 		for _, e := range h {
 			if e.Type == typ {
 				return

@@ -35,6 +35,7 @@ func (s *stopRequest) Error() string { return "execution stopped" }
 // execution is one running (or finished) execution.
 type execution struct {
 	eng        *Engine
+	seq        uint64 // the order in which the engine learnt of the execution
 	arn        string
 	name       string
 	machineArn string

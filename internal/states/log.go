@@ -17,8 +17,9 @@ type EventLog interface {
 	// Append stores events, of one or several executions, in order. When it
 	// returns without error they are durable.
 	Append(events []*Event) error
-	// History returns the events of one execution in id order.
-	History(execution string) ([]*Event, error)
+	// History returns events of one execution in id order (newest first
+	// with q.Reverse), reading no more than q selects.
+	History(execution string, q HistoryQuery) ([]*Event, error)
 	// Executions returns every execution the log holds.
 	Executions() ([]ExecutionRecord, error)
 	// SaveMachine creates or replaces a state machine record.
@@ -27,6 +28,20 @@ type EventLog interface {
 	Machines() ([]MachineRecord, error)
 	Close() error
 }
+
+// HistoryQuery selects events of an execution's history.
+type HistoryQuery struct {
+	// After is the id of the event before the first one to return (in
+	// reverse order, after it); 0 starts at the first (last) event.
+	After int64
+	// Limit caps the number of events; 0 returns every one.
+	Limit int
+	// Reverse returns the events newest first.
+	Reverse bool
+}
+
+// AllEvents selects a whole history, oldest first.
+var AllEvents = HistoryQuery{}
 
 // ExecutionRecord is what a log knows of one execution without its full
 // history: its ExecutionStarted event and the latest event that changed its
@@ -87,11 +102,32 @@ func (l *memoryLog) Append(events []*Event) error {
 	return nil
 }
 
-func (l *memoryLog) History(execution string) ([]*Event, error) {
+func (l *memoryLog) History(execution string, q HistoryQuery) ([]*Event, error) {
 	l.mu.RLock()
-	defer l.mu.RUnlock()
 	h := l.histories[execution]
-	return h[:len(h):len(h)], nil
+	h = h[:len(h):len(h)]
+	l.mu.RUnlock()
+	if !q.Reverse {
+		if q.After > 0 {
+			h = h[sort.Search(len(h), func(i int) bool { return h[i].ID > q.After }):]
+		}
+		if q.Limit > 0 && len(h) > q.Limit {
+			h = h[:q.Limit]
+		}
+		return h, nil
+	}
+	if q.After > 0 {
+		h = h[:sort.Search(len(h), func(i int) bool { return h[i].ID >= q.After })]
+	}
+	n := len(h)
+	if q.Limit > 0 && n > q.Limit {
+		n = q.Limit
+	}
+	out := make([]*Event, n)
+	for i := range out {
+		out[i] = h[len(h)-1-i]
+	}
+	return out, nil
 }
 
 func (l *memoryLog) Executions() ([]ExecutionRecord, error) {

@@ -48,7 +48,7 @@ func Run(t *testing.T, open Opener, reopen bool) {
 		if err := log.Append(list[2:]); err != nil {
 			t.Fatal(err)
 		}
-		got, err := log.History("x1")
+		got, err := log.History("x1", states.AllEvents)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,8 +60,51 @@ func Run(t *testing.T, open Opener, reopen bool) {
 				t.Errorf("event %d: got %+v, want %+v", i, got[i], list[i])
 			}
 		}
-		if h, _ := log.History("nope"); len(h) != 0 {
+		if h, _ := log.History("nope", states.AllEvents); len(h) != 0 {
 			t.Errorf("history of an unknown execution has %d events", len(h))
+		}
+	})
+
+	t.Run("history pages", func(t *testing.T) {
+		log := open(t, t.TempDir())
+		defer log.Close()
+		var list []*states.Event
+		for id := int64(1); id <= 7; id++ {
+			list = append(list, event("x", id, "PassStateEntered", states.Detail{Name: "S"}))
+		}
+		list[0].Type = states.ExecutionStarted
+		if err := log.Append(list); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name string
+			q    states.HistoryQuery
+			want []int64
+		}{
+			{"all", states.AllEvents, []int64{1, 2, 3, 4, 5, 6, 7}},
+			{"first three", states.HistoryQuery{Limit: 3}, []int64{1, 2, 3}},
+			{"three after 3", states.HistoryQuery{After: 3, Limit: 3}, []int64{4, 5, 6}},
+			{"the rest after 6", states.HistoryQuery{After: 6, Limit: 3}, []int64{7}},
+			{"nothing after the last", states.HistoryQuery{After: 7}, nil},
+			{"reverse", states.HistoryQuery{Reverse: true}, []int64{7, 6, 5, 4, 3, 2, 1}},
+			{"last two", states.HistoryQuery{Reverse: true, Limit: 2}, []int64{7, 6}},
+			{"two before 6", states.HistoryQuery{Reverse: true, After: 6, Limit: 2}, []int64{5, 4}},
+			{"the rest before 2", states.HistoryQuery{Reverse: true, After: 2, Limit: 2}, []int64{1}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := log.History("x", tt.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ids []int64
+				for _, e := range got {
+					ids = append(ids, e.ID)
+				}
+				if !reflect.DeepEqual(ids, tt.want) {
+					t.Fatalf("ids %v, want %v", ids, tt.want)
+				}
+			})
 		}
 	})
 
@@ -161,7 +204,7 @@ func Run(t *testing.T, open Opener, reopen bool) {
 			}
 		}
 		for x := 0; x < execs; x++ {
-			h, err := log.History(fmt.Sprintf("x%d", x))
+			h, err := log.History(fmt.Sprintf("x%d", x), states.AllEvents)
 			if err != nil {
 				t.Fatal(err)
 			}
