@@ -204,6 +204,11 @@ func TestStateMachines(t *testing.T) {
 	if again != arns["Alpha"] {
 		t.Fatalf("creating Alpha again with the same definition gave %s", again)
 	}
+	otherRole, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("Alpha"), Definition: aws.String(passMachine), RoleArn: aws.String(roleArn + "-other")})
+	if err != nil || *otherRole.StateMachineArn != arns["Alpha"] {
+		t.Fatalf("creating Alpha again with another role: %v, %v", otherRole, err)
+	}
 
 	d, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arns["Alpha"])})
 	if err != nil {

@@ -180,7 +180,10 @@ func (e *Engine) StateMachineArn(name string) string {
 }
 
 // CreateStateMachine validates a definition and creates a state machine.
-// Creating one again with the same definition and role returns it.
+// It is idempotent as AWS's is: creating one again with the same name,
+// definition and type returns the existing state machine, whatever the
+// role (which is not updated); another definition or type is
+// StateMachineAlreadyExists.
 func (e *Engine) CreateStateMachine(_ context.Context, in CreateStateMachineInput) (*StateMachine, error) {
 	if !namePattern.MatchString(in.Name) {
 		return nil, apiError(ErrInvalidName, "Invalid Name: '%s'", in.Name)
@@ -199,7 +202,7 @@ func (e *Engine) CreateStateMachine(_ context.Context, in CreateStateMachineInpu
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if m := e.machines[arn]; m != nil && !m.rec.Deleted {
-		if m.rec.Definition == in.Definition && m.rec.RoleArn == in.RoleArn && m.rec.Type == in.Type {
+		if m.rec.Definition == in.Definition && m.rec.Type == in.Type {
 			return m.describe(), nil
 		}
 		return nil, apiError(ErrStateMachineAlreadyExists, "State Machine Already Exists: '%s'", arn)

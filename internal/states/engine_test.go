@@ -385,12 +385,7 @@ func TestStateMachineOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, err := eng.CreateStateMachine(ctx, in); err != nil || again.Arn != sm.Arn {
-		t.Fatalf("create again: %v, %v", again, err)
-	}
 	in.Definition = `{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}`
-	_, err = eng.CreateStateMachine(ctx, in)
-	wantAPIError(t, err, states.ErrStateMachineAlreadyExists)
 	_, err = eng.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: "Bad", Definition: `{"StartAt":"X","States":{"A":{"Type":"Pass","End":true}}}`})
 	wantAPIError(t, err, states.ErrInvalidDefinition)
 	_, err = eng.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: "has space", Definition: def})
@@ -415,6 +410,47 @@ func TestStateMachineOperations(t *testing.T) {
 	wantAPIError(t, err, states.ErrStateMachineDoesNotExist)
 	_, err = eng.GetExecutionHistory(ctx, sm.Arn)
 	wantAPIError(t, err, states.ErrExecutionDoesNotExist)
+}
+
+func TestCreateStateMachineIsIdempotent(t *testing.T) {
+	eng := newEngine(t, nil, nil)
+	ctx := context.Background()
+	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`
+	role := "arn:aws:iam::123456789012:role/first"
+	first, err := eng.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: "M", Definition: def, RoleArn: role})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		in   states.CreateStateMachineInput
+		want *states.APIError // nil: the existing state machine
+	}{
+		{"the same request", states.CreateStateMachineInput{Name: "M", Definition: def, RoleArn: role}, nil},
+		{"another role", states.CreateStateMachineInput{Name: "M", Definition: def, RoleArn: "arn:aws:iam::123456789012:role/second"}, nil},
+		{"the type spelt out", states.CreateStateMachineInput{Name: "M", Definition: def, RoleArn: role, Type: "STANDARD"}, nil},
+		{"another definition", states.CreateStateMachineInput{Name: "M", Definition: `{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}`, RoleArn: role},
+			states.ErrStateMachineAlreadyExists},
+		{"the same definition written otherwise", states.CreateStateMachineInput{Name: "M", Definition: def + " ", RoleArn: role},
+			states.ErrStateMachineAlreadyExists},
+		{"another type", states.CreateStateMachineInput{Name: "M", Definition: def, RoleArn: role, Type: "EXPRESS"},
+			states.ErrStateMachineAlreadyExists},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sm, err := eng.CreateStateMachine(ctx, tt.in)
+			if tt.want != nil {
+				wantAPIError(t, err, tt.want)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *sm != *first {
+				t.Fatalf("created %+v, want the existing %+v", sm, first)
+			}
+		})
+	}
 }
 
 // TestResumeKeepsDeadlines closes an engine while an execution waits and
