@@ -1,0 +1,270 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sluice-ci/sluice/internal/action"
+	"github.com/sluice-ci/sluice/internal/awsjson"
+	"github.com/sluice-ci/sluice/internal/pipeline"
+	"github.com/sluice-ci/sluice/internal/store"
+)
+
+// The job operations serve workers outside the engine (the function a
+// Lambda invoke action calls, a custom action's job worker): they read
+// what their job is and report how it ended.
+
+type jobInput struct {
+	JobID string `json:"jobId"`
+}
+
+// job reads a job and authorizes op on its pipeline.
+func (h *Handler) job(ctx context.Context, caller Caller, op, id string) (store.Versioned[store.Job], error) {
+	if c := (&awsjson.Check{}).Required("jobId", id).Pattern("jobId", id, idPattern); c.Err != nil {
+		return store.Versioned[store.Job]{}, c.Err
+	}
+	j, err := h.store.GetJob(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return j, awsjson.Exception("JobNotFoundException", "no job %s", id)
+	}
+	if err != nil {
+		return j, fmt.Errorf("read job %s: %w", id, err)
+	}
+	return j, h.authorize(ctx, caller, op, h.actionARN(j.Value.PipelineName, j.Value.StageName, j.Value.ActionName))
+}
+
+type s3Location struct {
+	BucketName string `json:"bucketName"`
+	ObjectKey  string `json:"objectKey"`
+}
+
+type artifactShape struct {
+	Name     string `json:"name"`
+	Revision string `json:"revision,omitempty"`
+	Location struct {
+		Type       string     `json:"type"`
+		S3Location s3Location `json:"s3Location"`
+	} `json:"location"`
+}
+
+type jobDetails struct {
+	ID        string `json:"id"`
+	AccountID string `json:"accountId"`
+	Data      struct {
+		ActionTypeID        store.ActionTypeID `json:"actionTypeId"`
+		ActionConfiguration struct {
+			Configuration map[string]string `json:"configuration"`
+		} `json:"actionConfiguration"`
+		PipelineContext struct {
+			PipelineName string `json:"pipelineName"`
+			Stage        struct {
+				Name string `json:"name"`
+			} `json:"stage"`
+			Action struct {
+				Name              string `json:"name"`
+				ActionExecutionID string `json:"actionExecutionId"`
+			} `json:"action"`
+			PipelineArn         string `json:"pipelineArn"`
+			PipelineExecutionID string `json:"pipelineExecutionId"`
+		} `json:"pipelineContext"`
+		InputArtifacts    []artifactShape `json:"inputArtifacts"`
+		OutputArtifacts   []artifactShape `json:"outputArtifacts"`
+		ContinuationToken string          `json:"continuationToken,omitempty"`
+	} `json:"data"`
+}
+
+func artifact(name, bucket, key, revision string) artifactShape {
+	a := artifactShape{Name: name, Revision: revision}
+	a.Location.Type = "S3"
+	a.Location.S3Location = s3Location{BucketName: bucket, ObjectKey: key}
+	return a
+}
+
+// getJobDetails answers a job's details from its action attempt's record.
+// Secret configuration properties are masked.
+func (h *Handler) getJobDetails(ctx context.Context, caller Caller, in *jobInput) (any, error) {
+	j, err := h.job(ctx, caller, "GetJobDetails", in.JobID)
+	if err != nil {
+		return nil, err
+	}
+	v := j.Value
+	rec, err := h.store.GetActionExecution(ctx, v.PipelineName, v.PipelineExecutionID, v.StageName, v.ActionName, v.Attempt)
+	if err != nil {
+		return nil, fmt.Errorf("read the action execution of job %s: %w", v.ID, err)
+	}
+	var out jobDetails
+	out.ID, out.AccountID = v.ID, h.cfg.Account
+	d := &out.Data
+	d.ActionTypeID = rec.Value.Input.ActionTypeID
+	id := pipeline.ActionTypeID{
+		Category: pipeline.ActionCategory(d.ActionTypeID.Category), Owner: pipeline.ActionOwner(d.ActionTypeID.Owner),
+		Provider: d.ActionTypeID.Provider, Version: d.ActionTypeID.Version,
+	}
+	cfg := rec.Value.Input.ResolvedConfiguration
+	if cfg == nil {
+		cfg = rec.Value.Input.Configuration
+	}
+	d.ActionConfiguration.Configuration = maskConfig(id, cfg)
+	if d.ActionConfiguration.Configuration == nil {
+		d.ActionConfiguration.Configuration = map[string]string{}
+	}
+	pc := &d.PipelineContext
+	pc.PipelineName, pc.PipelineArn, pc.PipelineExecutionID = v.PipelineName, h.pipelineARN(v.PipelineName), v.PipelineExecutionID
+	pc.Stage.Name, pc.Action.Name, pc.Action.ActionExecutionID = v.StageName, v.ActionName, rec.Value.ActionExecutionID
+	d.InputArtifacts, d.OutputArtifacts = []artifactShape{}, []artifactShape{}
+	for _, a := range rec.Value.Input.InputArtifacts {
+		d.InputArtifacts = append(d.InputArtifacts, artifact(a.Name, a.S3Location.Bucket, a.S3Location.Key, ""))
+	}
+	_, decl, err := h.declaration(ctx, v.PipelineName, rec.Value.PipelineVersion)
+	if err != nil {
+		return nil, err
+	}
+	if a := findStageAction(decl, v.StageName, v.ActionName); a != nil {
+		for _, o := range a.OutputArtifacts {
+			d.OutputArtifacts = append(d.OutputArtifacts, artifact(o.Name, "", v.PipelineName+"/"+v.PipelineExecutionID+"/"+o.Name, ""))
+		}
+	}
+	d.ContinuationToken = v.ContinuationToken
+	return struct {
+		JobDetails jobDetails `json:"jobDetails"`
+	}{out}, nil
+}
+
+func findStageAction(d *pipeline.Declaration, stage, action string) *pipeline.Action {
+	for i := range d.Stages {
+		if d.Stages[i].Name != stage {
+			continue
+		}
+		for j := range d.Stages[i].Actions {
+			if d.Stages[i].Actions[j].Name == action {
+				return &d.Stages[i].Actions[j]
+			}
+		}
+	}
+	return nil
+}
+
+type currentRevision struct {
+	Revision         string              `json:"revision"`
+	ChangeIdentifier string              `json:"changeIdentifier"`
+	Created          *pipeline.Timestamp `json:"created"`
+	RevisionSummary  string              `json:"revisionSummary"`
+}
+
+type executionDetails struct {
+	Summary             string `json:"summary"`
+	ExternalExecutionID string `json:"externalExecutionId"`
+	PercentComplete     int    `json:"percentComplete"`
+}
+
+type jobSuccessInput struct {
+	JobID             string            `json:"jobId"`
+	CurrentRevision   *currentRevision  `json:"currentRevision"`
+	ContinuationToken string            `json:"continuationToken"`
+	ExecutionDetails  *executionDetails `json:"executionDetails"`
+	OutputVariables   map[string]string `json:"outputVariables"`
+}
+
+// maxOutputVariables is CodePipeline's limit on a job's output variables,
+// names and values together.
+const maxOutputVariables = 122880
+
+// putJobSuccessResult ends a job in success, or, with a continuation
+// token, records the token and leaves the action in progress for the next
+// invocation.
+func (h *Handler) putJobSuccessResult(ctx context.Context, caller Caller, in *jobSuccessInput) (any, error) {
+	j, err := h.job(ctx, caller, "PutJobSuccessResult", in.JobID)
+	if err != nil {
+		return nil, err
+	}
+	size := 0
+	for k, v := range in.OutputVariables {
+		size += len(k) + len(v)
+	}
+	if size > maxOutputVariables {
+		return nil, awsjson.Exception("OutputVariablesSizeExceededException", "the output variables take %d characters; at most %d are allowed", size, maxOutputVariables)
+	}
+	if in.CurrentRevision != nil {
+		c := (&awsjson.Check{}).Required("currentRevision.revision", in.CurrentRevision.Revision).
+			Required("currentRevision.changeIdentifier", in.CurrentRevision.ChangeIdentifier)
+		if c.Err != nil {
+			return nil, c.Err
+		}
+	}
+	res := &action.Result{Status: action.StatusSucceeded, OutputVariables: in.OutputVariables}
+	if d := in.ExecutionDetails; d != nil {
+		res.Summary, res.ExternalExecutionID = d.Summary, d.ExternalExecutionID
+	}
+	if r := in.CurrentRevision; r != nil {
+		res.Revision = &action.Revision{RevisionID: r.Revision, ChangeIdentifier: r.ChangeIdentifier, RevisionSummary: r.RevisionSummary}
+		if r.Created != nil {
+			res.Revision.Created = r.Created.Time
+		}
+	}
+	if in.ContinuationToken != "" {
+		return struct{}{}, h.settleJob(ctx, j, store.JobInProgress, in.ContinuationToken, nil)
+	}
+	return struct{}{}, h.settleJob(ctx, j, store.JobSucceeded, "", res)
+}
+
+type failureDetails struct {
+	Type                string `json:"type"`
+	Message             string `json:"message"`
+	ExternalExecutionID string `json:"externalExecutionId"`
+}
+
+type jobFailureInput struct {
+	JobID          string          `json:"jobId"`
+	FailureDetails *failureDetails `json:"failureDetails"`
+}
+
+func (h *Handler) putJobFailureResult(ctx context.Context, caller Caller, in *jobFailureInput) (any, error) {
+	c := &awsjson.Check{}
+	if in.FailureDetails == nil {
+		c.Required("failureDetails", "")
+	} else {
+		c.Required("failureDetails.type", in.FailureDetails.Type).
+			Enum("failureDetails.type", in.FailureDetails.Type, "JobFailed", "ConfigurationError", "PermissionError", "RevisionOutOfSync", "RevisionUnavailable", "SystemUnavailable").
+			Required("failureDetails.message", in.FailureDetails.Message).Length("failureDetails.message", in.FailureDetails.Message, 1, 5000)
+	}
+	if c.Err != nil {
+		return nil, c.Err
+	}
+	j, err := h.job(ctx, caller, "PutJobFailureResult", in.JobID)
+	if err != nil {
+		return nil, err
+	}
+	f := in.FailureDetails
+	res := action.Failed(f.Type, "%s", f.Message)
+	res.ExternalExecutionID = f.ExternalExecutionID
+	return struct{}{}, h.settleJob(ctx, j, store.JobFailed, "", res)
+}
+
+// settleJob completes a job's action attempt with res (nil: the job goes
+// on) and records the job's new status. The attempt is completed first:
+// completing it again is harmless, so a call cut short is finished by
+// calling again.
+func (h *Handler) settleJob(ctx context.Context, j store.Versioned[store.Job], status, continuation string, res *action.Result) error {
+	v := j.Value
+	if v.Status != store.JobInProgress && v.Status != store.JobCreated {
+		return awsjson.Exception("InvalidJobStateException", "job %s is %s, not InProgress", v.ID, v.Status)
+	}
+	if res != nil {
+		if err := h.cfg.Runtime.CompleteAction(ctx, v.PipelineName, v.PipelineExecutionID, v.StageName, v.ActionName, res); err != nil {
+			return fmt.Errorf("complete job %s: %w", v.ID, err)
+		}
+	}
+	j.Value.Status, j.Value.ContinuationToken, j.Value.LastUpdateTime = status, continuation, h.now().Truncate(time.Millisecond)
+	w, err := store.JobWrite(j)
+	if err != nil {
+		return err
+	}
+	if err := h.store.Transact(ctx, w); errors.Is(err, store.ErrConditionFailed) {
+		return awsjson.Exception("InvalidJobStateException", "job %s changed meanwhile", v.ID)
+	} else if err != nil {
+		return fmt.Errorf("record job %s: %w", v.ID, err)
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package api
+
+import (
+	"context"
+
+	"github.com/sluice-ci/sluice/internal/apishape"
+	"github.com/sluice-ci/sluice/internal/awsjson"
+	"github.com/sluice-ci/sluice/internal/pipeline"
+)
+
+// The four reads of executions are answered by apishape, which `sluice
+// run` shares; this file checks the requests, authorizes them and keeps
+// secrets out of the answers.
+
+type executionInput struct {
+	PipelineName        string `json:"pipelineName"`
+	PipelineExecutionID string `json:"pipelineExecutionId"`
+}
+
+func (h *Handler) getPipelineExecution(ctx context.Context, caller Caller, in *executionInput) (any, error) {
+	c := name(&awsjson.Check{}, "pipelineName", in.PipelineName)
+	if executionID(c, "pipelineExecutionId", in.PipelineExecutionID); c.Err != nil {
+		return nil, c.Err
+	}
+	if err := h.authorize(ctx, caller, "GetPipelineExecution", h.pipelineARN(in.PipelineName)); err != nil {
+		return nil, err
+	}
+	if _, err := h.entry(ctx, in.PipelineName); err != nil {
+		return nil, err
+	}
+	return h.view.Load().GetPipelineExecution(ctx, in.PipelineName, in.PipelineExecutionID)
+}
+
+func (h *Handler) listPipelineExecutions(ctx context.Context, caller Caller, in *apishape.ListPipelineExecutionsInput) (any, error) {
+	c := name(&awsjson.Check{}, "pipelineName", in.PipelineName).Range("maxResults", int(in.MaxResults), 1, 100).
+		Length("nextToken", in.NextToken, 1, 2048)
+	if in.Filter != nil && in.Filter.SucceededInStage != nil {
+		name(c, "filter.succeededInStage.stageName", in.Filter.SucceededInStage.StageName)
+	}
+	if c.Err != nil {
+		return nil, c.Err
+	}
+	if err := h.authorize(ctx, caller, "ListPipelineExecutions", h.pipelineARN(in.PipelineName)); err != nil {
+		return nil, err
+	}
+	if _, err := h.entry(ctx, in.PipelineName); err != nil {
+		return nil, err
+	}
+	return h.view.Load().ListPipelineExecutions(ctx, *in)
+}
+
+type stateInput struct {
+	Name string `json:"name"`
+}
+
+// getPipelineState answers the pipeline's state; an approval's token is
+// shown only to a caller who may approve it.
+func (h *Handler) getPipelineState(ctx context.Context, caller Caller, in *stateInput) (any, error) {
+	if c := name(&awsjson.Check{}, "name", in.Name); c.Err != nil {
+		return nil, c.Err
+	}
+	if err := h.authorize(ctx, caller, "GetPipelineState", h.pipelineARN(in.Name)); err != nil {
+		return nil, err
+	}
+	if _, err := h.entry(ctx, in.Name); err != nil {
+		return nil, err
+	}
+	out, err := h.view.Load().GetPipelineState(ctx, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.StageStates {
+		st := &out.StageStates[i]
+		for j := range st.ActionStates {
+			a := &st.ActionStates[j]
+			if a.LatestExecution == nil || a.LatestExecution.Token == "" {
+				continue
+			}
+			if !h.cfg.Authz.Authorize(ctx, caller, "codepipeline:PutApprovalResult", h.actionARN(in.Name, st.StageName, a.ActionName)) {
+				a.LatestExecution.Token = ""
+			}
+		}
+	}
+	return out, nil
+}
+
+// listActionExecutions answers the action attempts with the values of
+// secret configuration properties masked.
+func (h *Handler) listActionExecutions(ctx context.Context, caller Caller, in *apishape.ListActionExecutionsInput) (any, error) {
+	c := name(&awsjson.Check{}, "pipelineName", in.PipelineName).Range("maxResults", int(in.MaxResults), 1, 100).
+		Length("nextToken", in.NextToken, 1, 2048)
+	if f := in.Filter; f != nil {
+		if f.PipelineExecutionID != "" {
+			executionID(c, "filter.pipelineExecutionId", f.PipelineExecutionID)
+		}
+		if l := f.LatestInPipelineExecution; l != nil {
+			executionID(c, "filter.latestInPipelineExecution.pipelineExecutionId", l.PipelineExecutionID).
+				Enum("filter.latestInPipelineExecution.startTimeFilter", l.StartTimeFilter, "Latest", "All")
+		}
+	}
+	if c.Err != nil {
+		return nil, c.Err
+	}
+	if err := h.authorize(ctx, caller, "ListActionExecutions", h.pipelineARN(in.PipelineName)); err != nil {
+		return nil, err
+	}
+	if _, err := h.entry(ctx, in.PipelineName); err != nil {
+		return nil, err
+	}
+	out, err := h.view.Load().ListActionExecutions(ctx, *in)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.ActionExecutionDetails {
+		in := out.ActionExecutionDetails[i].Input
+		if in == nil || in.ActionTypeID == nil {
+			continue
+		}
+		id := pipeline.ActionTypeID{
+			Category: pipeline.ActionCategory(in.ActionTypeID.Category), Owner: pipeline.ActionOwner(in.ActionTypeID.Owner),
+			Provider: in.ActionTypeID.Provider, Version: in.ActionTypeID.Version,
+		}
+		in.Configuration = maskConfig(id, in.Configuration)
+		in.ResolvedConfiguration = maskConfig(id, in.ResolvedConfiguration)
+	}
+	return out, nil
+}
+
+// maskConfig returns cfg with the values of the action type's secret
+// properties masked.
+func maskConfig(id pipeline.ActionTypeID, cfg map[string]string) map[string]string {
+	if cfg == nil {
+		return nil
+	}
+	out := make(map[string]string, len(cfg))
+	for k, v := range cfg {
+		if pipeline.IsSecret(id, k) {
+			v = masked
+		}
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,200 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/sluice-ci/sluice/internal/api"
+	"github.com/sluice-ci/sluice/internal/store"
+	"github.com/sluice-ci/sluice/internal/trigger"
+	"github.com/sluice-ci/sluice/internal/webhook"
+)
+
+// triggers keeps the trigger.Set of the catalog's pipelines, built again
+// when a pipeline is created, updated or deleted. Pipelines are compiled
+// once per version.
+type triggers struct {
+	mu       sync.Mutex
+	key      string
+	set      *trigger.Set
+	compiled map[string]*trigger.Pipeline // by entryKey
+}
+
+func entryKey(e store.PipelineEntry) string {
+	return fmt.Sprintf("%s@%d@%d", e.Name, e.Version, e.Created.UnixNano())
+}
+
+// triggerSet returns the set of the catalog's pipelines.
+func (s *Server) triggerSet(ctx context.Context) (*trigger.Set, error) {
+	var entries []store.PipelineEntry
+	token := ""
+	for {
+		page, next, err := s.Local.Runtime.Store.ListPipelineEntries(ctx, 100, token)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, page...)
+		if next == "" {
+			break
+		}
+		token = next
+	}
+	keys := make([]string, len(entries))
+	for i, e := range entries {
+		keys[i] = entryKey(e)
+	}
+	key := strings.Join(keys, "\x00")
+	t := &s.triggers
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.set != nil && t.key == key {
+		return t.set, nil
+	}
+	compiled := map[string]*trigger.Pipeline{}
+	var ps []*trigger.Pipeline
+	for i, e := range entries {
+		p := t.compiled[keys[i]]
+		if p == nil {
+			d, _, err := s.Local.Runtime.Declaration(ctx, e.Name, e.Version)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // deleted meanwhile
+			}
+			if err != nil {
+				return nil, err
+			}
+			if p, err = trigger.Compile(d); err != nil {
+				s.log.Warn("pipeline starts on no event", "pipeline", e.Name, "error", err)
+				continue
+			}
+		}
+		compiled[keys[i]] = p
+		ps = append(ps, p)
+	}
+	t.key, t.set, t.compiled = key, trigger.NewSet(ps...), compiled
+	return t.set, nil
+}
+
+// matchRepository returns the executions a delivery to the
+// repository-level endpoint starts: the pipelines whose source names the
+// repository and whose triggers the push or pull request matches.
+func (s *Server) matchRepository(ctx context.Context, d *webhook.Delivery, id string) ([]store.PendingStart, error) {
+	var ev *trigger.GitEvent
+	switch {
+	case d.Push != nil:
+		ev = trigger.FromPush(d.Push)
+	case d.PullRequest != nil:
+		ev = trigger.FromPullRequest(d.PullRequest, nil)
+	default:
+		return nil, nil
+	}
+	set, err := s.triggerSet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	matches, err := set.Git(ev)
+	if err != nil {
+		return nil, err
+	}
+	return pendingStarts(matches, id, d.Received), nil
+}
+
+func pendingStarts(matches []trigger.Match, id string, received time.Time) []store.PendingStart {
+	out := make([]store.PendingStart, len(matches))
+	for i, m := range matches {
+		out[i] = store.PendingStart{
+			PipelineName: m.Pipeline, ExecutionID: trigger.ExecutionID("delivery:"+id, m.Pipeline),
+			Trigger: m.Trigger, SourceRevisions: m.SourceRevisions, Received: received,
+		}
+	}
+	return out
+}
+
+// EventsPath is where EventBridge events are posted: a CodeCommit
+// "Repository State Change" or an S3 "Object Created" event, as EventBridge
+// delivers it to a target, signed with SigV4 like an API call. It starts
+// the pipelines whose sources the event matches and that the caller may
+// start.
+const EventsPath = "/eventbridge"
+
+// maxEventBytes caps an EventBridge event (EventBridge's own limit).
+const maxEventBytes = 256 << 10
+
+type eventReply struct {
+	Message    string   `json:"message"`
+	Executions []string `json:"executions,omitempty"`
+}
+
+func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
+	reply := func(status int, msg string, ids []string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(eventReply{Message: msg, Executions: ids})
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		reply(http.StatusMethodNotAllowed, "events are POSTed", nil)
+		return
+	}
+	body, err := webhook.ReadBody(r, maxEventBytes)
+	if err != nil {
+		reply(http.StatusRequestEntityTooLarge, err.Error(), nil)
+		return
+	}
+	caller, err := s.auth.Authenticate(r, body)
+	if err != nil {
+		reply(http.StatusForbidden, err.Error(), nil)
+		return
+	}
+	var ev lambdaevents.CloudWatchEvent
+	if err := json.Unmarshal(body, &ev); err != nil || ev.ID == "" {
+		reply(http.StatusBadRequest, fmt.Sprintf("not an EventBridge event with an id: %v", err), nil)
+		return
+	}
+	ctx := r.Context()
+	set, err := s.triggerSet(ctx)
+	if err != nil {
+		reply(http.StatusInternalServerError, err.Error(), nil)
+		return
+	}
+	matches, err := set.EventBridge(&ev)
+	var unsupported *trigger.UnsupportedEventError
+	switch {
+	case errors.As(err, &unsupported):
+		reply(http.StatusOK, err.Error(), nil)
+		return
+	case err != nil:
+		reply(http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	allowed := matches[:0]
+	for _, m := range matches {
+		if s.auth.Authorize(ctx, caller, "codepipeline:StartPipelineExecution", api.PipelineARN(s.opts.Region, s.opts.Account, m.Pipeline)) {
+			allowed = append(allowed, m)
+		}
+	}
+	id := "eventbridge#" + ev.ID
+	starts := pendingStarts(allowed, id, s.now())
+	err = s.Local.Runtime.Store.ClaimDelivery(ctx, store.Delivery{ID: id, Source: "eventbridge", Keys: []string{id}, Received: s.now()}, starts)
+	if errors.Is(err, store.ErrConditionFailed) {
+		reply(http.StatusOK, "duplicate event: already accepted, nothing started", nil)
+		return
+	}
+	if err != nil {
+		reply(http.StatusInternalServerError, err.Error(), nil)
+		return
+	}
+	s.kick()
+	ids := make([]string, len(starts))
+	for i, p := range starts {
+		ids[i] = p.ExecutionID
+	}
+	reply(http.StatusAccepted, fmt.Sprintf("accepted: %d executions start", len(starts)), ids)
+}
