@@ -40,6 +40,13 @@ func BenchmarkEvalGroupBy(b *testing.B) {
 	benchEval(b, "$states.input.Order.Product{Name: $sum($.(Price * Quantity))}", nil, map[string]any{"states": map[string]any{"input": doc}})
 }
 
+// BenchmarkEvalRegexReplace replaces the matches of a regular expression:
+// each match borrows a compiled copy of the pattern and bounds its time.
+func BenchmarkEvalRegexReplace(b *testing.B) {
+	bindings := map[string]any{"states": map[string]any{"input": map[string]any{"ref": "refs/heads/release-2026-04"}}}
+	benchEval(b, `$replace($states.input.ref, /^refs\/heads\/([a-z]+)-(\d+)/, "$1:$2")`, nil, bindings)
+}
+
 func BenchmarkCompile(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {

@@ -199,7 +199,7 @@ func (e *evaluator) applyInner(proc any, args []any, input any, env *frame, pos 
 		if f, ok := toNumber(argAt(args, 1)); ok {
 			from = int(f)
 		}
-		m, err := f.match(s, from)
+		m, err := f.match(e, s, from)
 		if err != nil {
 			return nil, err
 		}

@@ -605,7 +605,7 @@ type matchResult struct {
 func (e *evaluator) firstMatch(matcher any, s string, c *callContext) (*matchResult, error) {
 	if rv, ok := matcher.(*regexValue); ok {
 		runes := []rune(s)
-		m, err := rv.matchRunes(runes, 0)
+		m, err := rv.matchRunes(e, runes, 0)
 		if err != nil || m == nil {
 			return nil, err
 		}

@@ -1,21 +1,37 @@
 package jsonata
 
 import (
+	"sync"
 	"time"
 
 	"github.com/dlclark/regexp2/v2"
 )
 
 // regexMatchTimeout bounds one regular expression match, so that a
-// catastrophically backtracking pattern fails instead of hanging.
+// catastrophically backtracking pattern fails instead of hanging. A match
+// never runs past the evaluation's own deadline either.
 const regexMatchTimeout = time.Second
+
+// regexClockPeriod is how often regexp2's clock of match deadlines ticks;
+// a match may overrun its time limit by up to one period, so the limit
+// given to regexp2 is the time left less one period. regexp2 ticks every
+// 100 ms by default; this package is its only user in the program.
+const regexClockPeriod = 10 * time.Millisecond
+
+func init() { regexp2.SetTimeoutCheckPeriod(regexClockPeriod) }
 
 // regexValue is a compiled /pattern/flags literal. JSONata regular expressions
 // are JavaScript's, so they are compiled with regexp2's ECMAScript mode (Go's
 // regexp lacks lookaround and backreferences).
+//
+// regexp2 takes a match's time limit from a field of the compiled Regexp,
+// and concurrent evaluations of one expression each have their own
+// deadline, so each match borrows a compiled copy of its own from a pool
+// and sets the limit there.
 type regexValue struct {
 	source string
-	re     *regexp2.Regexp
+	opts   regexp2.RegexOptions
+	copies sync.Pool // of *regexp2.Regexp
 }
 
 func compileRegex(lit *regexLiteral, pos int) (*regexValue, error) {
@@ -32,8 +48,19 @@ func compileRegex(lit *regexLiteral, pos int) (*regexValue, error) {
 	if err != nil {
 		return nil, &Error{Code: "S0303", Position: pos, Value: err.Error()}
 	}
-	re.MatchTimeout = regexMatchTimeout
-	return &regexValue{source: lit.pattern, re: re}, nil
+	rv := &regexValue{source: lit.pattern, opts: regexp2.RegexOptions(opts)}
+	rv.copies.Put(re)
+	return rv, nil
+}
+
+// borrow returns a compiled copy of the pattern for one match.
+func (r *regexValue) borrow() *regexp2.Regexp {
+	if re, ok := r.copies.Get().(*regexp2.Regexp); ok {
+		return re
+	}
+	// The pattern compiled once already, so it compiles again.
+	re, _ := regexp2.Compile(r.source, r.opts)
+	return re
 }
 
 // regexMatch is one match: start and end are character (code point) offsets.
@@ -44,25 +71,39 @@ type regexMatch struct {
 	groups []any
 	rv     *regexValue
 	runes  []rune
+	e      *evaluator
 }
 
 // match finds the first match at or after character offset from.
-func (r *regexValue) match(s string, from int) (*regexMatch, error) {
-	return r.matchRunes([]rune(s), from)
+func (r *regexValue) match(e *evaluator, s string, from int) (*regexMatch, error) {
+	return r.matchRunes(e, []rune(s), from)
 }
 
-func (r *regexValue) matchRunes(runes []rune, from int) (*regexMatch, error) {
+// matchRunes finds the first match at or after character offset from,
+// within the regular expression time limit and the evaluation's deadline.
+func (r *regexValue) matchRunes(e *evaluator, runes []rune, from int) (*regexMatch, error) {
 	if from > len(runes) {
 		return nil, nil
 	}
-	m, err := r.re.FindRunesMatchStartingAt(runes, from)
+	limit, timeout := regexMatchTimeout, "the regular expression match time limit"
+	if left := time.Until(e.deadline) - regexClockPeriod; left < limit {
+		limit, timeout = left, e.limits.Timeout.String()
+	}
+	if limit <= 0 {
+		return nil, &Error{Code: "U1002", Value: timeout}
+	}
+	re := r.borrow()
+	re.MatchTimeout = limit
+	m, err := re.FindRunesMatchStartingAt(runes, from)
 	if err != nil {
-		return nil, &Error{Code: "U1002", Value: "the regular expression match time limit"}
+		r.copies.Put(re)
+		return nil, &Error{Code: "U1002", Value: timeout}
 	}
 	if m == nil {
+		r.copies.Put(re)
 		return nil, nil
 	}
-	out := &regexMatch{match: m.String(), start: m.RuneIndex, end: m.RuneIndex + m.RuneLength, rv: r, runes: runes}
+	out := &regexMatch{match: m.String(), start: m.RuneIndex, end: m.RuneIndex + m.RuneLength, rv: r, runes: runes, e: e}
 	groups := m.Groups()
 	for _, g := range groups[1:] {
 		if len(g.Captures) == 0 {
@@ -71,6 +112,7 @@ func (r *regexValue) matchRunes(runes []rune, from int) (*regexMatch, error) {
 			out.groups = append(out.groups, g.String())
 		}
 	}
+	r.copies.Put(re)
 	if out.groups == nil {
 		out.groups = []any{}
 	}
@@ -83,7 +125,7 @@ func (m *regexMatch) next(pos int) (*regexMatch, error) {
 	if m.end >= len(m.runes) {
 		return nil, nil
 	}
-	n, err := m.rv.matchRunes(m.runes, m.end)
+	n, err := m.rv.matchRunes(m.e, m.runes, m.end)
 	if err != nil {
 		return nil, err
 	}
