@@ -22,10 +22,12 @@ type progress struct {
 	width   int
 	logPath func(stage, action string) string
 	printed map[string]bool // events printed, by key
+	loc     *time.Location  // of the times shown
+	now     func() time.Time
 }
 
 func newProgress(out io.Writer, d *pipeline.Declaration, logPath func(stage, action string) string) *progress {
-	p := &progress{out: out, decl: d, logPath: logPath, printed: map[string]bool{}}
+	p := &progress{out: out, decl: d, logPath: logPath, printed: map[string]bool{}, loc: time.Local, now: time.Now}
 	for _, st := range d.Stages {
 		p.width = max(p.width, len(st.Name))
 		for _, a := range st.Actions {
@@ -95,11 +97,11 @@ func (p *progress) waiting(stage, reason string) {
 		return
 	}
 	p.printed[k] = true
-	fmt.Fprintln(p.out, p.line(time.Now(), stage, "waiting to enter: "+reason))
+	fmt.Fprintln(p.out, p.line(p.now(), stage, "waiting to enter: "+reason))
 }
 
 func (p *progress) line(at time.Time, name, text string) string {
-	return fmt.Sprintf("%s  %-*s  %s", at.Local().Format("15:04:05"), p.width, name, text)
+	return fmt.Sprintf("%s  %-*s  %s", at.In(p.loc).Format("15:04:05"), p.width, name, text)
 }
 
 // ended describes an action attempt that ended: status, duration, and the
