@@ -271,6 +271,7 @@ type machineRow struct {
 	Type       string    `json:"type"`
 	Created    time.Time `json:"created"`
 	Updated    time.Time `json:"updated"`
+	Deleting   bool      `json:"deleting,omitempty"`
 	Deleted    bool      `json:"deleted,omitempty"`
 }
 

@@ -287,6 +287,36 @@ func TestStateMachines(t *testing.T) {
 	}
 }
 
+// TestDeleteStateMachineWhileRunning deletes a state machine whose
+// execution waits on a callback: it is DELETING until the execution ends.
+func TestDeleteStateMachineWhileRunning(t *testing.T) {
+	f := newFixture(t, states.Options{})
+	ctx := context.Background()
+	c := f.client
+	sm := f.createMachine(t, "Approval", callbackMachine)
+	exec := f.start(t, sm, "order-1", `{"order":1}`)
+	tok := f.token(t)
+	if _, err := c.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: aws.String(sm)}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm)})
+	if err != nil || d.Status != types.StateMachineStatusDeleting {
+		t.Fatalf("describe while deleting: %+v, %v", d, err)
+	}
+	if _, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)}); !is[*types.StateMachineDeleting]()(err) {
+		t.Fatalf("start while deleting: %v", err)
+	}
+	if _, err := c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(tok), Output: aws.String("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	if out := f.wait(t, exec); out.Status != types.ExecutionStatusFailed || aws.ToString(out.Cause) != "State machine Approval has been deleted." {
+		t.Fatalf("execution %s %q", out.Status, aws.ToString(out.Cause))
+	}
+	if _, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm)}); !is[*types.StateMachineDoesNotExist]()(err) {
+		t.Fatalf("describe once the execution ended: %v", err)
+	}
+}
+
 func TestValidateStateMachineDefinition(t *testing.T) {
 	f := newFixture(t, states.Options{})
 	tests := []struct {

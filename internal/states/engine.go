@@ -155,7 +155,7 @@ type StateMachine struct {
 
 func (m *machine) describe() *StateMachine {
 	status := "ACTIVE"
-	if m.rec.Deleted {
+	if m.rec.Deleting {
 		status = "DELETING"
 	}
 	return &StateMachine{
@@ -202,6 +202,9 @@ func (e *Engine) CreateStateMachine(_ context.Context, in CreateStateMachineInpu
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if m := e.machines[arn]; m != nil && !m.rec.Deleted {
+		if m.rec.Deleting {
+			return nil, deletingError(arn)
+		}
 		if m.rec.Definition == in.Definition && m.rec.Type == in.Type {
 			return m.describe(), nil
 		}
@@ -219,12 +222,17 @@ func (e *Engine) CreateStateMachine(_ context.Context, in CreateStateMachineInpu
 	return m.describe(), nil
 }
 
-// machine returns a live state machine by ARN (a "#test case" suffix is
-// ignored).
+// machine returns a state machine that is not deleted (ACTIVE or
+// DELETING) by ARN; a "#test case" suffix is ignored.
 func (e *Engine) machine(arn string) (*machine, error) {
-	arn, _, _ = strings.Cut(arn, "#")
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.machineLocked(arn)
+}
+
+// machineLocked is machine for a caller that holds e.mu.
+func (e *Engine) machineLocked(arn string) (*machine, error) {
+	arn, _, _ = strings.Cut(arn, "#")
 	m := e.machines[arn]
 	if m == nil || m.rec.Deleted {
 		return nil, apiError(ErrStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", arn)
@@ -232,20 +240,41 @@ func (e *Engine) machine(arn string) (*machine, error) {
 	return m, nil
 }
 
+// activeMachineLocked is machineLocked for the operations that a DELETING
+// state machine refuses with StateMachineDeleting.
+func (e *Engine) activeMachineLocked(arn string) (*machine, error) {
+	m, err := e.machineLocked(arn)
+	if err == nil && m.rec.Deleting {
+		return nil, deletingError(m.rec.Arn)
+	}
+	return m, err
+}
+
+func deletingError(arn string) error {
+	return apiError(ErrStateMachineDeleting, "State Machine Is Being Deleted: '%s'", arn)
+}
+
 // UpdateStateMachine replaces the definition and, when not empty, the role
 // of a state machine. Running executions keep the definition they started
 // with.
 func (e *Engine) UpdateStateMachine(_ context.Context, arn, definition, roleArn string) (*StateMachine, error) {
-	m, err := e.machine(arn)
+	var prog *program
+	if definition != "" {
+		var err error
+		if prog, err = compileDefinition(definition); err != nil {
+			return nil, apiError(ErrInvalidDefinition, "%v", err)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m, err := e.activeMachineLocked(arn)
 	if err != nil {
 		return nil, err
 	}
 	rec := m.rec
-	prog := m.prog
-	if definition != "" {
-		if prog, err = compileDefinition(definition); err != nil {
-			return nil, apiError(ErrInvalidDefinition, "%v", err)
-		}
+	if prog == nil {
+		prog = m.prog
+	} else {
 		rec.Definition = definition
 	}
 	if roleArn != "" {
@@ -255,8 +284,6 @@ func (e *Engine) UpdateStateMachine(_ context.Context, arn, definition, roleArn 
 	if err := e.log.SaveMachine(rec); err != nil {
 		return nil, fmt.Errorf("save state machine: %w", err)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	nm := &machine{rec: rec, prog: prog}
 	e.setMachine(nm)
 	return nm.describe(), nil
@@ -271,23 +298,75 @@ func (e *Engine) DescribeStateMachine(_ context.Context, arn string) (*StateMach
 	return m.describe(), nil
 }
 
-// DeleteStateMachine deletes a state machine; its running executions go
-// on to their end. Deleting one that does not exist succeeds, as on AWS.
+// DeleteStateMachine deletes a state machine as AWS does: one without
+// running executions goes at once; otherwise it is DELETING (it refuses
+// new executions, updates and a create of its name with
+// StateMachineDeleting), each running execution fails with States.Runtime
+// at its next state transition, and the state machine goes when the last
+// of them closes. Deleting one that does not exist, or again, succeeds.
 func (e *Engine) DeleteStateMachine(_ context.Context, arn string) error {
-	m, err := e.machine(arn)
-	if err != nil {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m, err := e.machineLocked(arn)
+	if err != nil || m.rec.Deleting {
+		return nil
+	}
+	running := e.runningLocked(m.rec.Arn)
+	nm := &machine{rec: m.rec, prog: m.prog}
+	if len(running) > 0 {
+		nm.rec.Deleting = true
+	} else {
+		nm.rec.Deleted, nm.prog = true, nil
+	}
+	if err := e.log.SaveMachine(nm.rec); err != nil {
+		return fmt.Errorf("save state machine: %w", err)
+	}
+	e.setMachine(nm)
+	for _, x := range running {
+		x.deleting.Store(true)
+	}
+	return nil
+}
+
+// runningLocked returns the running executions of a state machine. The
+// caller holds e.mu.
+func (e *Engine) runningLocked(arn string) []*execution {
+	var out []*execution
+	for _, x := range e.byMachine[arn] {
+		x.mu.Lock()
+		if x.status == StatusRunning {
+			out = append(out, x)
+		}
+		x.mu.Unlock()
+	}
+	return out
+}
+
+// finishDeletion deletes a DELETING state machine once none of its
+// executions runs.
+func (e *Engine) finishDeletion(arn string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := e.machines[arn]
+	if m == nil || !m.rec.Deleting || len(e.runningLocked(arn)) > 0 {
 		return nil
 	}
 	rec := m.rec
-	rec.Deleted = true
-	rec.Updated = e.clock.Now()
+	rec.Deleting, rec.Deleted = false, true
 	if err := e.log.SaveMachine(rec); err != nil {
 		return fmt.Errorf("save state machine: %w", err)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.setMachine(&machine{rec: rec})
 	return nil
+}
+
+// machineStatus returns the status of a state machine, "" once deleted.
+func (e *Engine) machineStatus(arn string) string {
+	m, err := e.machine(arn)
+	if err != nil {
+		return ""
+	}
+	return m.describe().Status
 }
 
 // StartExecutionInput is the input of StartExecution.
@@ -323,7 +402,9 @@ func machineName(arn string) string {
 // running execution; anything else with a used name is
 // ExecutionAlreadyExists. When it returns, ExecutionStarted is durable.
 func (e *Engine) StartExecution(_ context.Context, in StartExecutionInput) (*StartExecutionOutput, error) {
-	m, err := e.machine(in.StateMachineArn)
+	e.mu.Lock()
+	m, err := e.activeMachineLocked(in.StateMachineArn)
+	e.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -352,6 +433,10 @@ func (e *Engine) StartExecution(_ context.Context, in StartExecutionInput) (*Sta
 	}
 	arn := ExecutionArn(m.rec.Arn, in.Name)
 	e.mu.Lock()
+	if _, err := e.activeMachineLocked(m.rec.Arn); err != nil {
+		e.mu.Unlock()
+		return nil, err
+	}
 	if old := e.execs[arn]; old != nil {
 		e.mu.Unlock()
 		old.mu.Lock()
@@ -399,13 +484,17 @@ func (e *Engine) launch(x *execution, startedID int64) {
 	go x.run(startedID)
 }
 
-// closeExecution records that an execution reached its terminal event.
+// closeExecution records that an execution reached its terminal event,
+// and deletes its state machine when that was DELETING and this was its
+// last running execution. (Should saving the deletion fail, the state
+// machine stays DELETING until the engine opens the log again.)
 func (e *Engine) closeExecution(x *execution, ev *Event) {
 	x.mu.Lock()
 	x.status = terminalStatus(ev.Type)
 	x.closeEvent = ev
 	x.stopDate = ev.Time
 	x.mu.Unlock()
+	_ = e.finishDeletion(x.machineArn)
 	close(x.done)
 }
 
@@ -430,6 +519,7 @@ type ExecutionDescription struct {
 }
 
 func (x *execution) describe() *ExecutionDescription {
+	notRedrivable := x.eng.notRedrivable(x.machineArn)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	d := &ExecutionDescription{
@@ -451,8 +541,23 @@ func (x *execution) describe() *ExecutionDescription {
 		d.RedriveStatus, d.RedriveStatusReason = "NOT_REDRIVABLE", "Execution is SUCCEEDED and cannot be redriven"
 	default:
 		d.RedriveStatus = "REDRIVABLE"
+		if notRedrivable != "" {
+			d.RedriveStatus, d.RedriveStatusReason = "NOT_REDRIVABLE", notRedrivable
+		}
 	}
 	return d
+}
+
+// notRedrivable says why the closed executions of a state machine cannot
+// be redriven, "" when they can.
+func (e *Engine) notRedrivable(machineArn string) string {
+	switch e.machineStatus(machineArn) {
+	case "ACTIVE":
+		return ""
+	case "DELETING":
+		return "State machine is in DELETING status"
+	}
+	return "State machine does not exist"
 }
 
 func (e *Engine) execution(arn string) (*execution, error) {
@@ -650,6 +755,9 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 	case StatusRunning, StatusSucceeded:
 		return time.Time{}, apiError(ErrExecutionNotRedrivable, "Execution is %s and cannot be redriven", status)
 	}
+	if reason := e.notRedrivable(x.machineArn); reason != "" {
+		return time.Time{}, apiError(ErrExecutionNotRedrivable, "%s", reason)
+	}
 	h, err := e.log.History(arn, AllEvents)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read history: %w", err)
@@ -700,7 +808,10 @@ func (e *Engine) recover() error {
 			roleArn: st.Detail.RoleArn, input: st.Detail.Input, inputText: marshalString(st.Detail.Input),
 			start: st.Time, status: StatusRunning, done: make(chan struct{}), mockCalls: map[string]int{},
 		}
+		e.mu.Lock()
 		e.addExecution(x)
+		owner := e.machines[x.machineArn]
+		e.mu.Unlock()
 		if !r.Open() {
 			x.status = terminalStatus(r.Status.Type)
 			x.closeEvent = r.Status
@@ -708,8 +819,24 @@ func (e *Engine) recover() error {
 			close(x.done)
 			continue
 		}
+		if owner != nil && owner.rec.Deleting {
+			x.deleting.Store(true)
+		}
 		if err := e.resume(x, st); err != nil {
 			return fmt.Errorf("resume execution %s: %w", arn, err)
+		}
+	}
+	e.mu.Lock()
+	var deleting []string
+	for arn, m := range e.machines {
+		if m.rec.Deleting {
+			deleting = append(deleting, arn)
+		}
+	}
+	e.mu.Unlock()
+	for _, arn := range deleting {
+		if err := e.finishDeletion(arn); err != nil {
+			return err
 		}
 	}
 	return nil

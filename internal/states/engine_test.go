@@ -391,6 +391,7 @@ func TestStateMachineOperations(t *testing.T) {
 	_, err = eng.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: "has space", Definition: def})
 	wantAPIError(t, err, states.ErrInvalidName)
 	arn := start(t, eng, sm.Arn, "before-update", `{}`)
+	wait(t, eng, arn)
 	upd, err := eng.UpdateStateMachine(ctx, sm.Arn, in.Definition, "")
 	if err != nil || upd.Definition != in.Definition || upd.RoleArn != sm.RoleArn {
 		t.Fatalf("update: %+v, %v", upd, err)

@@ -41,6 +41,7 @@ var (
 	ErrInvalidOutput             = &APIError{Code: "InvalidOutput"}
 	ErrInvalidToken              = &APIError{Code: "InvalidToken"}
 	ErrStateMachineAlreadyExists = &APIError{Code: "StateMachineAlreadyExists"}
+	ErrStateMachineDeleting      = &APIError{Code: "StateMachineDeleting"}
 	ErrStateMachineDoesNotExist  = &APIError{Code: "StateMachineDoesNotExist"}
 	ErrTaskDoesNotExist          = &APIError{Code: "TaskDoesNotExist"}
 	ErrTaskTimedOut              = &APIError{Code: "TaskTimedOut"}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +23,7 @@ var (
 	errEngineClosed = errors.New("engine closed")
 	errTimedOut     = errors.New("execution timed out")
 	errBranchFailed = errors.New("a sibling branch or iteration failed")
+	errDeleted      = errors.New("state machine deleted")
 )
 
 // historyFull stops an execution whose history reached MaxHistoryEvents.
@@ -51,6 +53,9 @@ type execution struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	baton  baton
+	// deleting is set when the state machine is deleted while the
+	// execution runs: its next state transition ends it.
+	deleting atomic.Bool
 
 	mu           sync.Mutex
 	lastID       int64
@@ -239,6 +244,9 @@ func (x *execution) finish(out any, f *failure) {
 	case errors.Is(cause, errTimedOut):
 		name := "States.Timeout"
 		e = &Event{Type: ExecutionTimedOut, Detail: Detail{Error: &name}}
+	case errors.Is(cause, errDeleted):
+		f := runtimeFailure(fmt.Sprintf("State machine %s has been deleted.", machineName(x.machineArn)))
+		e = &Event{Type: ExecutionFailed, Detail: Detail{Error: f.Error, Cause: f.Cause}}
 	case f != nil:
 		e = &Event{Type: ExecutionFailed, Detail: Detail{Error: f.Error, Cause: f.Cause}}
 	default:

@@ -58,6 +58,12 @@ func (s *scope) runBlock(b *block, input any) (any, *failure) {
 }
 
 func (s *scope) runState(b *block, n *node, input any) (any, *node, *failure) {
+	if !s.replaying() && s.x.deleting.Load() {
+		// The state machine was deleted: its executions end at their
+		// next state transition, as on AWS.
+		s.x.cancel(errDeleted)
+		return nil, nil, abortedFailure
+	}
 	ent := s.emit(&Event{Type: n.enteredT, Detail: Detail{Name: n.name, Input: input, HasInput: true}})
 	st := &stateRun{s: s, b: b, n: n, input: ent.Detail.Input, enteredID: ent.ID, enteredTime: ent.Time}
 	if r := s.peek(); r != nil && r.Type == n.exitedT {

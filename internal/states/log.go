@@ -65,7 +65,10 @@ type MachineRecord struct {
 	Type       string
 	Created    time.Time
 	Updated    time.Time
-	Deleted    bool
+	// Deleting marks a state machine deleted while executions of it ran:
+	// it is deleted once the last of them closes.
+	Deleting bool
+	Deleted  bool
 }
 
 // memoryLog is the in-memory EventLog.
