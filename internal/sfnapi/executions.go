@@ -85,15 +85,12 @@ type executionInput struct {
 	IncludedData string  `json:"includedData"`
 }
 
-// execution checks an executionInput and describes its execution.
-func (s *Server) execution(ctx context.Context, in *executionInput) (*states.ExecutionDescription, error) {
+// check checks the members of an executionInput.
+func (in *executionInput) check() error {
 	if err := checkArn("executionArn", in.ExecutionArn, executionResource); err != nil {
-		return nil, err
+		return err
 	}
-	if err := enum("includedData", in.IncludedData, includedData...); err != nil {
-		return nil, err
-	}
-	return s.eng.DescribeExecution(ctx, *in.ExecutionArn)
+	return enum("includedData", in.IncludedData, includedData...)
 }
 
 // dataDetails tells whether a DescribeExecution carries input or output.
@@ -121,7 +118,10 @@ type describeExecutionOutput struct {
 }
 
 func (s *Server) describeExecution(ctx context.Context, in *executionInput) (any, error) {
-	d, err := s.execution(ctx, in)
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	d, err := s.eng.DescribeExecution(ctx, *in.ExecutionArn)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package sfnapi
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/sluice-ci/sluice/internal/asl"
 	"github.com/sluice-ci/sluice/internal/states"
@@ -281,32 +280,19 @@ type describeForExecutionOutput struct {
 	TracingConfiguration tracingConfiguration `json:"tracingConfiguration"`
 }
 
-// describeStateMachineForExecution describes the definition and role an
-// execution runs, which its ExecutionStarted event records. The update
-// date is the state machine's when it still has that definition and role,
-// otherwise the execution's start, the latest time the revision is known
-// to have been current.
+// describeStateMachineForExecution describes the state machine revision
+// an execution runs: its definition and role, and the update date it had
+// when the execution started.
 func (s *Server) describeStateMachineForExecution(ctx context.Context, in *executionInput) (any, error) {
-	d, err := s.execution(ctx, in)
-	if err != nil {
+	if err := in.check(); err != nil {
 		return nil, err
 	}
-	h, err := s.eng.GetExecutionHistory(ctx, *in.ExecutionArn)
+	sm, err := s.eng.DescribeStateMachineForExecution(ctx, *in.ExecutionArn)
 	if err != nil {
 		return nil, err
-	}
-	if len(h) == 0 || h[0].Type != states.ExecutionStarted {
-		return nil, errors.New("describe state machine for execution: the history does not begin with ExecutionStarted")
-	}
-	started := h[0]
-	updated := d.StartDate
-	if sm, err := s.eng.DescribeStateMachine(ctx, d.StateMachineArn); err == nil &&
-		sm.Definition == started.Definition && sm.RoleArn == started.Detail.RoleArn {
-		updated = sm.UpdateDate
 	}
 	return &describeForExecutionOutput{
-		StateMachineArn: d.StateMachineArn, Name: d.StateMachineArn[strings.LastIndex(d.StateMachineArn, ":")+1:],
-		Definition: definitionView(started.Definition, in.IncludedData), RoleArn: started.Detail.RoleArn,
-		UpdateDate: stamp(updated), LoggingConfiguration: loggingOff, TracingConfiguration: tracingOff,
+		StateMachineArn: sm.Arn, Name: sm.Name, Definition: definitionView(sm.Definition, in.IncludedData), RoleArn: sm.RoleArn,
+		UpdateDate: stamp(sm.UpdateDate), LoggingConfiguration: loggingOff, TracingConfiguration: tracingOff,
 	}, nil
 }

@@ -256,6 +256,10 @@ func TestStateMachines(t *testing.T) {
 		})
 	}
 
+	bravo, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arns["Bravo"])})
+	if err != nil {
+		t.Fatal(err)
+	}
 	exec := f.start(t, arns["Bravo"], "before-update", "{}")
 	f.wait(t, exec)
 	updated := `{"StartAt": "Q", "States": {"Q": {"Type": "Pass", "End": true}}}`
@@ -271,7 +275,8 @@ func TestStateMachines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *forExec.Definition != passMachine || *forExec.Name != "Bravo" || *forExec.RoleArn != roleArn || forExec.UpdateDate == nil {
+	if *forExec.Definition != passMachine || *forExec.Name != "Bravo" || *forExec.RoleArn != roleArn ||
+		forExec.UpdateDate == nil || !forExec.UpdateDate.Equal(*bravo.CreationDate) {
 		t.Fatalf("the execution ran the definition before the update: %+v", forExec)
 	}
 

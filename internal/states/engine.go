@@ -148,7 +148,7 @@ type StateMachine struct {
 	Definition   string
 	RoleArn      string
 	Type         string
-	Status       string // ACTIVE or DELETING
+	Status       string // ACTIVE or DELETING; "" once deleted (DescribeStateMachineForExecution)
 	CreationDate time.Time
 	UpdateDate   time.Time
 }
@@ -454,7 +454,8 @@ func (e *Engine) StartExecution(_ context.Context, in StartExecutionInput) (*Sta
 	e.mu.Unlock()
 
 	started, err := x.record(&Event{Type: ExecutionStarted, Definition: m.rec.Definition, Machine: in.StateMachineArn,
-		Detail: Detail{Input: input, HasInput: true, RoleArn: m.rec.RoleArn}}, 0)
+		MachineUpdated: m.rec.Updated,
+		Detail:         Detail{Input: input, HasInput: true, RoleArn: m.rec.RoleArn}}, 0)
 	if err != nil {
 		e.mu.Lock()
 		e.removeExecution(x)
@@ -469,7 +470,7 @@ func (e *Engine) StartExecution(_ context.Context, in StartExecutionInput) (*Sta
 func (e *Engine) newExecution(arn, name string, m *machine, input any, inputText string, mocks *Mocks) *execution {
 	x := &execution{
 		eng: e, arn: arn, name: name, machineArn: m.rec.Arn, definition: m.rec.Definition, startedBy: m.rec.Arn,
-		roleArn: m.rec.RoleArn, prog: m.prog, input: input, inputText: inputText,
+		roleArn: m.rec.RoleArn, machineUpdated: m.rec.Updated, prog: m.prog, input: input, inputText: inputText,
 		timeout: time.Duration(m.prog.def.TimeoutSeconds) * time.Second,
 		status:  StatusRunning, done: make(chan struct{}), mocks: mocks, mockCalls: map[string]int{},
 	}
@@ -580,8 +581,10 @@ func (e *Engine) DescribeExecution(_ context.Context, arn string) (*ExecutionDes
 }
 
 // DescribeStateMachineForExecution returns the state machine of an
-// execution with the definition the execution runs (an update after it
-// started does not change it).
+// execution as it was when the execution started: the definition and role
+// the execution runs, and the update date of that revision (an update
+// after the start changes none of them). Type, status and creation date
+// are the state machine's, while it exists.
 func (e *Engine) DescribeStateMachineForExecution(_ context.Context, arn string) (*StateMachine, error) {
 	x, err := e.execution(arn)
 	if err != nil {
@@ -591,10 +594,20 @@ func (e *Engine) DescribeStateMachineForExecution(_ context.Context, arn string)
 	m := e.machines[x.machineArn]
 	e.mu.Unlock()
 	sm := &StateMachine{Arn: x.machineArn, Name: machineName(x.machineArn), Definition: x.definition,
-		RoleArn: x.roleArn, Type: "STANDARD", Status: "ACTIVE"}
-	if m != nil {
+		RoleArn: x.roleArn, Type: "STANDARD", UpdateDate: x.machineUpdated}
+	if m != nil && !m.rec.Deleted {
 		d := m.describe()
-		sm.Type, sm.Status, sm.CreationDate, sm.UpdateDate = d.Type, d.Status, d.CreationDate, d.UpdateDate
+		sm.Type, sm.Status, sm.CreationDate = d.Type, d.Status, d.CreationDate
+		if sm.UpdateDate.IsZero() && d.Definition == x.definition && d.RoleArn == x.roleArn {
+			// Recorded before the engine kept the date: the state
+			// machine's own is right while it has the same revision.
+			sm.UpdateDate = d.UpdateDate
+		}
+	}
+	if sm.UpdateDate.IsZero() {
+		// Otherwise the start is the latest time the revision is known
+		// to have been current.
+		sm.UpdateDate = x.start
 	}
 	return sm, nil
 }
@@ -805,7 +818,7 @@ func (e *Engine) recover() error {
 		m := &machine{rec: MachineRecord{Arn: strings.SplitN(st.Machine, "#", 2)[0], Definition: st.Definition, RoleArn: st.Detail.RoleArn}}
 		x := &execution{
 			eng: e, arn: arn, name: name, machineArn: m.rec.Arn, definition: st.Definition, startedBy: st.Machine,
-			roleArn: st.Detail.RoleArn, input: st.Detail.Input, inputText: marshalString(st.Detail.Input),
+			machineUpdated: st.MachineUpdated, roleArn: st.Detail.RoleArn, input: st.Detail.Input, inputText: marshalString(st.Detail.Input),
 			start: st.Time, status: StatusRunning, done: make(chan struct{}), mockCalls: map[string]int{},
 		}
 		e.mu.Lock()

@@ -413,6 +413,69 @@ func TestStateMachineOperations(t *testing.T) {
 	wantAPIError(t, err, states.ErrExecutionDoesNotExist)
 }
 
+// TestDescribeStateMachineForExecution starts executions around two
+// updates of their state machine and reads, after a restart, the revision
+// each one runs.
+func TestDescribeStateMachineForExecution(t *testing.T) {
+	log := states.NewMemoryLog()
+	ctx := context.Background()
+	eng, err := states.New(states.Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs := []string{
+		`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`,
+		`{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}`,
+	}
+	roles := []string{"arn:aws:iam::123456789012:role/first", "arn:aws:iam::123456789012:role/second"}
+	sm, err := eng.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: "Revised", Definition: defs[0], RoleArn: roles[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := start(t, eng, sm.Arn, "before", `{}`)
+	upd, err := eng.UpdateStateMachine(ctx, sm.Arn, defs[1], roles[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := start(t, eng, sm.Arn, "after", `{}`)
+	wait(t, eng, before)
+	wait(t, eng, after)
+	if _, err := eng.UpdateStateMachine(ctx, sm.Arn, defs[0], ""); err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	eng = newEngineOn(t, log)
+	tests := []struct {
+		exec    string
+		def     string
+		role    string
+		updated time.Time
+	}{
+		{before, defs[0], roles[0], sm.UpdateDate},
+		{after, defs[1], roles[1], upd.UpdateDate},
+	}
+	for _, tt := range tests {
+		got, err := eng.DescribeStateMachineForExecution(ctx, tt.exec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Definition != tt.def || got.RoleArn != tt.role || !got.UpdateDate.Equal(tt.updated) || got.Arn != sm.Arn || got.Name != "Revised" {
+			t.Errorf("%s: %+v, want definition %s, role %s, updated %s", tt.exec, got, tt.def, tt.role, tt.updated)
+		}
+	}
+}
+
+// newEngineOn opens an engine on a log.
+func newEngineOn(t *testing.T, log states.EventLog) *states.Engine {
+	t.Helper()
+	eng, err := states.New(states.Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng
+}
+
 func TestCreateStateMachineIsIdempotent(t *testing.T) {
 	eng := newEngine(t, nil, nil)
 	ctx := context.Background()

@@ -34,6 +34,9 @@ type Event struct {
 	Definition string
 	// Machine is the state machine ARN of an ExecutionStarted event.
 	Machine string
+	// MachineUpdated is the update date the state machine had when an
+	// ExecutionStarted event started it.
+	MachineUpdated time.Time
 }
 
 // Detail holds the detail object of an event; only the fields of its type
@@ -269,6 +272,7 @@ type wireEvent struct {
 	Delay      int64                      `json:"d,omitempty"`
 	Definition string                     `json:"def,omitempty"`
 	Machine    string                     `json:"m,omitempty"`
+	MachineUpd int64                      `json:"mu,omitempty"`
 	Name       string                     `json:"name,omitempty"`
 	Index      *int                       `json:"index,omitempty"`
 	Length     *int                       `json:"length,omitempty"`
@@ -302,6 +306,9 @@ func (e *Event) Encode() []byte {
 		Resource: d.Resource, ResType: d.ResourceType, Region: d.Region, RoleArn: d.RoleArn,
 		Timeout: d.TimeoutInSeconds, Heartbeat: d.HeartbeatInSeconds, MapRunArn: d.MapRunArn,
 		Location: d.Location, State: d.State, Redrive: d.RedriveCount,
+	}
+	if !e.MachineUpdated.IsZero() {
+		w.MachineUpd = e.MachineUpdated.UnixNano()
 	}
 	if d.HasInput {
 		w.Input = marshal(d.Input)
@@ -337,6 +344,9 @@ func DecodeEvent(data []byte) (*Event, error) {
 			TimeoutInSeconds: w.Timeout, HeartbeatInSeconds: w.Heartbeat, MapRunArn: w.MapRunArn,
 			Location: w.Location, State: w.State, RedriveCount: w.Redrive,
 		},
+	}
+	if w.MachineUpd != 0 {
+		e.MachineUpdated = time.Unix(0, w.MachineUpd).UTC()
 	}
 	var err error
 	if w.Input != nil {

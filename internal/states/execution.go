@@ -42,13 +42,16 @@ type execution struct {
 	name       string
 	machineArn string
 	definition string
-	startedBy  string // the state machine ARN it was started with, "#test case" included
-	roleArn    string
-	prog       *program
-	input      any
-	inputText  string
-	start      time.Time
-	timeout    time.Duration
+	// machineUpdated is the update date of the state machine when the
+	// execution started: the revision of it that the execution runs.
+	machineUpdated time.Time
+	startedBy      string // the state machine ARN it was started with, "#test case" included
+	roleArn        string
+	prog           *program
+	input          any
+	inputText      string
+	start          time.Time
+	timeout        time.Duration
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener, reopen bool) {
 		idx := 2
 		started := event("x1", 1, states.ExecutionStarted, states.Detail{Input: map[string]any{"n": json.Number("1.50")}, HasInput: true, RoleArn: "role"})
 		started.Definition, started.Machine = `{"StartAt":"A"}`, "arn:m#Case"
+		started.MachineUpdated = time.Date(2025, 12, 31, 23, 59, 59, 123456789, time.UTC)
 		list := []*states.Event{
 			started,
 			event("x1", 2, "PassStateEntered", states.Detail{Name: "A", Input: []any{"a", nil, true}, HasInput: true}),
