@@ -31,7 +31,7 @@ type startExecutionOutput struct {
 const maxNameLen = 80
 
 func (s *Server) startExecution(ctx context.Context, in *startExecutionInput) (any, error) {
-	if err := checkArn("stateMachineArn", in.StateMachineArn, stateMachineResource); err != nil {
+	if err := required("stateMachineArn", in.StateMachineArn); err != nil {
 		return nil, err
 	}
 	if err := maxLength("name", in.Name, maxNameLen); err != nil {
@@ -65,7 +65,7 @@ type stopExecutionOutput struct {
 }
 
 func (s *Server) stopExecution(ctx context.Context, in *stopExecutionInput) (any, error) {
-	if err := checkArn("executionArn", in.ExecutionArn, executionResource); err != nil {
+	if err := required("executionArn", in.ExecutionArn); err != nil {
 		return nil, err
 	}
 	if err := errorAndCause(in.Error, in.Cause); err != nil {
@@ -87,7 +87,7 @@ type executionInput struct {
 
 // check checks the members of an executionInput.
 func (in *executionInput) check() error {
-	if err := checkArn("executionArn", in.ExecutionArn, executionResource); err != nil {
+	if err := required("executionArn", in.ExecutionArn); err != nil {
 		return err
 	}
 	return enum("includedData", in.IncludedData, includedData...)
@@ -169,7 +169,7 @@ func (s *Server) listExecutions(ctx context.Context, in *listExecutionsInput) (a
 	if in.MapRunArn != nil {
 		return nil, exception("ValidationException", "mapRunArn: Map Runs are not listed by Sluice's embedded Step Functions engine; list by stateMachineArn")
 	}
-	if err := checkArn("stateMachineArn", in.StateMachineArn, stateMachineResource); err != nil {
+	if err := required("stateMachineArn", in.StateMachineArn); err != nil {
 		return nil, err
 	}
 	if err := enum("statusFilter", in.StatusFilter, executionStatuses...); err != nil {
@@ -216,7 +216,7 @@ type getExecutionHistoryOutput struct {
 }
 
 func (s *Server) getExecutionHistory(ctx context.Context, in *getExecutionHistoryInput) (any, error) {
-	if err := checkArn("executionArn", in.ExecutionArn, executionResource); err != nil {
+	if err := required("executionArn", in.ExecutionArn); err != nil {
 		return nil, err
 	}
 	order := "forward"
@@ -270,7 +270,7 @@ const maxClientTokenLen = 64
 // redrive that took effect answers with its date instead of
 // ExecutionNotRedrivable.
 func (s *Server) redriveExecution(ctx context.Context, in *redriveExecutionInput) (any, error) {
-	if err := checkArn("executionArn", in.ExecutionArn, executionResource); err != nil {
+	if err := required("executionArn", in.ExecutionArn); err != nil {
 		return nil, err
 	}
 	if err := maxLength("clientToken", in.ClientToken, maxClientTokenLen); err != nil {

@@ -89,7 +89,7 @@ type updateStateMachineOutput struct {
 }
 
 func (s *Server) updateStateMachine(ctx context.Context, in *updateStateMachineInput) (any, error) {
-	if err := checkArn("stateMachineArn", in.StateMachineArn, stateMachineResource); err != nil {
+	if err := required("stateMachineArn", in.StateMachineArn); err != nil {
 		return nil, err
 	}
 	if in.Definition == nil && in.RoleArn == nil {
@@ -145,7 +145,7 @@ func definitionView(def, included string) string {
 }
 
 func (s *Server) describeStateMachine(ctx context.Context, in *describeStateMachineInput) (any, error) {
-	if err := checkArn("stateMachineArn", in.StateMachineArn, stateMachineResource); err != nil {
+	if err := required("stateMachineArn", in.StateMachineArn); err != nil {
 		return nil, err
 	}
 	if err := enum("includedData", in.IncludedData, includedData...); err != nil {
@@ -201,7 +201,7 @@ type deleteStateMachineInput struct {
 }
 
 func (s *Server) deleteStateMachine(ctx context.Context, in *deleteStateMachineInput) (any, error) {
-	if err := checkArn("stateMachineArn", in.StateMachineArn, stateMachineResource); err != nil {
+	if err := required("stateMachineArn", in.StateMachineArn); err != nil {
 		return nil, err
 	}
 	if err := s.eng.DeleteStateMachine(ctx, *in.StateMachineArn); err != nil {

@@ -8,10 +8,11 @@
 // exceptions ({"__type": "<Exception>", "message": "..."}, HTTP 400) are
 // those of the Step Functions API model. The package owns what is API and
 // not engine: decoding and checking requests (required members, enums,
-// ARN syntax, page sizes), pagination with opaque nextToken values, the
-// includedData and includeExecutionData views, and the mapping of the
-// engine's *states.APIError values to exceptions. Everything that decides
-// what happens to a state machine or an execution stays in the engine.
+// lengths, page sizes), opaque nextToken values around the engine's
+// cursors, the includedData and includeExecutionData views, and the
+// mapping of the engine's *states.APIError values to exceptions.
+// Everything that decides what happens to a state machine or an execution
+// stays in the engine, which also checks ARNs (InvalidArn).
 //
 // Authentication is not checked: any request is accepted whatever its
 // SigV4 signature or credentials, because the server is a local stand-in

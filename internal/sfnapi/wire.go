@@ -4,12 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // timestamp is a time as the JSON 1.0 protocol writes it: epoch seconds,
@@ -27,41 +23,6 @@ func stamp(t time.Time) *timestamp {
 	}
 	v := timestamp(t)
 	return &v
-}
-
-// ARN resource types.
-const (
-	stateMachineResource = "stateMachine"
-	executionResource    = "execution"
-)
-
-// checkArn checks that a required member holds a Step Functions ARN of the
-// resource type: arn:<partition>:states:<region>:<account>:<type>:<name>,
-// with the state machine name before the execution name of an execution.
-// The messages are those of the service's InvalidArn.
-func checkArn(member string, v *string, resource string) error {
-	if err := required(member, v); err != nil {
-		return err
-	}
-	a, err := arn.Parse(*v)
-	if err != nil {
-		return exception("InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", *v)
-	}
-	if a.Service != "states" {
-		return exception("InvalidArn", "Invalid Arn: 'Service not valid in this context: %s'", a.Service)
-	}
-	typ, name, _ := strings.Cut(a.Resource, ":")
-	if typ != resource {
-		return exception("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: %s'", typ)
-	}
-	parts := 1
-	if resource == executionResource {
-		parts = 2
-	}
-	if segs := strings.Split(name, ":"); len(segs) < parts || slices.Contains(segs[:parts], "") {
-		return exception("InvalidArn", "Invalid Arn: 'Resource name not valid in this context: %s'", *v)
-	}
-	return nil
 }
 
 // Page sizes of the list operations.

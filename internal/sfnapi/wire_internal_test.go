@@ -5,38 +5,6 @@ import (
 	"time"
 )
 
-func TestCheckArn(t *testing.T) {
-	tests := []struct {
-		arn      string
-		resource string
-		msg      string // "" when valid
-	}{
-		{"arn:aws:states:us-east-1:123456789012:stateMachine:M", stateMachineResource, ""},
-		{"arn:aws:states:us-east-1:123456789012:stateMachine:M#HappyPath", stateMachineResource, ""},
-		{"arn:aws:states:us-east-1:123456789012:execution:M:e", executionResource, ""},
-		{"arn:aws-cn:states:cn-north-1:123456789012:execution:M:e", executionResource, ""},
-		{"M", stateMachineResource, "Invalid Arn: 'Invalid ARN prefix: M'"},
-		{"arn:aws:states:us-east-1", stateMachineResource, "Invalid Arn: 'Invalid ARN prefix: arn:aws:states:us-east-1'"},
-		{"arn:aws:lambda:us-east-1:123456789012:function:f", stateMachineResource, "Invalid Arn: 'Service not valid in this context: lambda'"},
-		{"arn:aws:states:us-east-1:123456789012:execution:M:e", stateMachineResource, "Invalid Arn: 'Resource type not valid in this context: execution'"},
-		{"arn:aws:states:us-east-1:123456789012:stateMachine:M", executionResource, "Invalid Arn: 'Resource type not valid in this context: stateMachine'"},
-		{"arn:aws:states:us-east-1:123456789012:stateMachine:", stateMachineResource, "Invalid Arn: 'Resource name not valid in this context: arn:aws:states:us-east-1:123456789012:stateMachine:'"},
-		{"arn:aws:states:us-east-1:123456789012:execution:M", executionResource, "Invalid Arn: 'Resource name not valid in this context: arn:aws:states:us-east-1:123456789012:execution:M'"},
-		{"arn:aws:states:us-east-1:123456789012:execution::e", executionResource, "Invalid Arn: 'Resource name not valid in this context: arn:aws:states:us-east-1:123456789012:execution::e'"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.arn, func(t *testing.T) {
-			err := checkArn("arn", &tt.arn, tt.resource)
-			switch {
-			case tt.msg == "" && err != nil:
-				t.Fatalf("refused: %v", err)
-			case tt.msg != "" && (err == nil || err.(*Error).Code != "InvalidArn" || err.(*Error).Message != tt.msg):
-				t.Fatalf("error %v, want InvalidArn: %s", err, tt.msg)
-			}
-		})
-	}
-}
-
 func TestPageTokens(t *testing.T) {
 	p := pager{op: "ListExecutions", scope: "arn:m||"}
 	next := p.next("cursor-1")

@@ -2,6 +2,7 @@ package states
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -223,7 +224,7 @@ func (e *Engine) CreateStateMachine(_ context.Context, in CreateStateMachineInpu
 }
 
 // machine returns a state machine that is not deleted (ACTIVE or
-// DELETING) by ARN; a "#test case" suffix is ignored.
+// DELETING) by ARN.
 func (e *Engine) machine(arn string) (*machine, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -232,7 +233,9 @@ func (e *Engine) machine(arn string) (*machine, error) {
 
 // machineLocked is machine for a caller that holds e.mu.
 func (e *Engine) machineLocked(arn string) (*machine, error) {
-	arn, _, _ = strings.Cut(arn, "#")
+	if err := checkArn(arn, stateMachineResource); err != nil {
+		return nil, err
+	}
 	m := e.machines[arn]
 	if m == nil || m.rec.Deleted {
 		return nil, apiError(ErrStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", arn)
@@ -308,7 +311,12 @@ func (e *Engine) DeleteStateMachine(_ context.Context, arn string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	m, err := e.machineLocked(arn)
-	if err != nil || m.rec.Deleting {
+	switch {
+	case errors.Is(err, ErrStateMachineDoesNotExist):
+		return nil
+	case err != nil:
+		return err
+	case m.rec.Deleting:
 		return nil
 	}
 	running := e.runningLocked(m.rec.Arn)
@@ -402,13 +410,13 @@ func machineName(arn string) string {
 // running execution; anything else with a used name is
 // ExecutionAlreadyExists. When it returns, ExecutionStarted is durable.
 func (e *Engine) StartExecution(_ context.Context, in StartExecutionInput) (*StartExecutionOutput, error) {
+	machineArn, testCase, _ := strings.Cut(in.StateMachineArn, "#")
 	e.mu.Lock()
-	m, err := e.activeMachineLocked(in.StateMachineArn)
+	m, err := e.activeMachineLocked(machineArn)
 	e.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	_, testCase, _ := strings.Cut(in.StateMachineArn, "#")
 	var mocks *Mocks
 	if testCase != "" {
 		if mocks, err = e.mocks.TestCase(m.rec.Name, testCase); err != nil {
@@ -562,6 +570,9 @@ func (e *Engine) notRedrivable(machineArn string) string {
 }
 
 func (e *Engine) execution(arn string) (*execution, error) {
+	if err := checkArn(arn, executionResource); err != nil {
+		return nil, err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	x := e.execs[arn]

@@ -410,7 +410,56 @@ func TestStateMachineOperations(t *testing.T) {
 	_, err = eng.DescribeStateMachine(ctx, sm.Arn)
 	wantAPIError(t, err, states.ErrStateMachineDoesNotExist)
 	_, err = eng.GetExecutionHistory(ctx, sm.Arn)
-	wantAPIError(t, err, states.ErrExecutionDoesNotExist)
+	wantAPIError(t, err, states.ErrInvalidArn)
+}
+
+// TestInvalidArns gives the operations malformed ARNs: each is InvalidArn
+// with the service's message, and a well-formed ARN of nothing is not.
+func TestInvalidArns(t *testing.T) {
+	eng := newEngine(t, nil, nil)
+	ctx := context.Background()
+	describeMachine := func(arn string) error {
+		_, err := eng.DescribeStateMachine(ctx, arn)
+		return err
+	}
+	describeExecution := func(arn string) error {
+		_, err := eng.DescribeExecution(ctx, arn)
+		return err
+	}
+	tests := []struct {
+		arn  string
+		call func(arn string) error
+		msg  string // "" for a well-formed ARN of nothing
+	}{
+		{"arn:aws:states:us-east-1:123456789012:stateMachine:M", describeMachine, ""},
+		{"arn:aws-cn:states:cn-north-1:123456789012:execution:M:e", describeExecution, ""},
+		{"M", describeMachine, "Invalid Arn: 'Invalid ARN prefix: M'"},
+		{"arn:aws:states:us-east-1", describeMachine, "Invalid Arn: 'Invalid ARN prefix: arn:aws:states:us-east-1'"},
+		{"arn:aws:lambda:us-east-1:123456789012:function:f", describeMachine, "Invalid Arn: 'Service not valid in this context: lambda'"},
+		{"arn:aws:states:us-east-1:123456789012:execution:M:e", describeMachine, "Invalid Arn: 'Resource type not valid in this context: execution'"},
+		{"arn:aws:states:us-east-1:123456789012:stateMachine:M", describeExecution, "Invalid Arn: 'Resource type not valid in this context: stateMachine'"},
+		{"arn:aws:states:us-east-1:123456789012:stateMachine:", describeMachine,
+			"Invalid Arn: 'Resource name not valid in this context: arn:aws:states:us-east-1:123456789012:stateMachine:'"},
+		{"arn:aws:states:us-east-1:123456789012:execution:M", describeExecution,
+			"Invalid Arn: 'Resource name not valid in this context: arn:aws:states:us-east-1:123456789012:execution:M'"},
+		{"arn:aws:states:us-east-1:123456789012:execution::e", describeExecution,
+			"Invalid Arn: 'Resource name not valid in this context: arn:aws:states:us-east-1:123456789012:execution::e'"},
+		{"arn:aws:sqs:us-east-1:123456789012:q", func(arn string) error { return eng.DeleteStateMachine(ctx, arn) },
+			"Invalid Arn: 'Service not valid in this context: sqs'"},
+		{"arn:aws:states:us-east-1:123456789012:stateMachine:Gone", func(arn string) error { return eng.DeleteStateMachine(ctx, arn) }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.arn, func(t *testing.T) {
+			err := tt.call(tt.arn)
+			var api *states.APIError
+			switch {
+			case tt.msg == "" && errors.Is(err, states.ErrInvalidArn):
+				t.Fatalf("refused: %v", err)
+			case tt.msg != "" && (!errors.As(err, &api) || api.Code != "InvalidArn" || api.Message != tt.msg):
+				t.Fatalf("error %v, want InvalidArn: %s", err, tt.msg)
+			}
+		})
+	}
 }
 
 // TestDescribeStateMachineForExecution starts executions around two
