@@ -2,8 +2,11 @@ package server_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
@@ -190,3 +194,13 @@ func wantCode(t testing.TB, what string, err error, code string) {
 }
 
 func sleep() { time.Sleep(10 * time.Millisecond) }
+
+// sign signs a request with the admin key, as the SDK would.
+func (ts *testServer) sign(r *http.Request, body []byte) {
+	ts.t.Helper()
+	sum := sha256.Sum256(body)
+	creds := aws.Credentials{AccessKeyID: ts.srv.Admin.AccessKeyID, SecretAccessKey: ts.srv.Admin.SecretAccessKey}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, r, hex.EncodeToString(sum[:]), "codepipeline", "us-east-1", time.Now()); err != nil {
+		ts.t.Fatal(err)
+	}
+}

@@ -1,0 +1,301 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
+	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
+
+	"github.com/sluice-ci/sluice/internal/server"
+	"github.com/sluice-ci/sluice/internal/webhook"
+)
+
+// delivery is a GitHub delivery to send.
+type delivery struct {
+	path, event, id string
+	body            []byte
+	secret          []byte // nil: not signed
+}
+
+func (ts *testServer) deliver(d delivery) (int, string) {
+	ts.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, ts.srv.Endpoint()+d.path, bytes.NewReader(d.body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(webhook.HeaderEvent, d.event)
+	if d.id != "" {
+		req.Header.Set(webhook.HeaderDelivery, d.id)
+	}
+	if d.secret != nil {
+		req.Header.Set(webhook.HeaderSignature, webhook.Sign(d.secret, d.body))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct{ Message string }
+	json.NewDecoder(resp.Body).Decode(&r)
+	return resp.StatusCode, r.Message
+}
+
+// push returns a push payload of acme/app.
+func push(ref, commit string, files ...string) []byte {
+	body, _ := json.Marshal(map[string]any{
+		"ref": ref, "after": commit, "before": strings.Repeat("0", 40),
+		"repository":  map[string]any{"full_name": "acme/app", "name": "app"},
+		"head_commit": map[string]any{"id": commit, "message": "change", "modified": files},
+		"commits":     []any{map[string]any{"id": commit, "message": "change", "modified": files}},
+	})
+	return body
+}
+
+// executions lists a pipeline's executions, newest first.
+func (ts *testServer) executions(name string) []types.PipelineExecutionSummary {
+	ts.t.Helper()
+	var out []types.PipelineExecutionSummary
+	p := codepipeline.NewListPipelineExecutionsPaginator(ts.client, &codepipeline.ListPipelineExecutionsInput{PipelineName: aws.String(name)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			ts.t.Fatal(err)
+		}
+		out = append(out, page.PipelineExecutionSummaries...)
+	}
+	return out
+}
+
+// waitExecutions waits until a pipeline has n executions.
+func (ts *testServer) waitExecutions(name string, n int) []types.PipelineExecutionSummary {
+	ts.t.Helper()
+	var got []types.PipelineExecutionSummary
+	for range 3000 {
+		if got = ts.executions(name); len(got) >= n {
+			return got
+		}
+		sleep()
+	}
+	ts.t.Fatalf("%s has %d executions, want %d", name, len(got), n)
+	return nil
+}
+
+// TestRepositoryDeliveries sends deliveries to the repository-level
+// endpoint: signed ones start exactly one execution each, whatever else
+// arrives with them; unsigned, mis-signed, oversized and replayed ones
+// start none; each execution records its trigger and builds the pushed
+// commit.
+func TestRepositoryDeliveries(t *testing.T) {
+	ts := startServer(t, "", func(o *server.Options) { o.MaxWebhookBody = 4096 })
+	ctx := context.Background()
+	if _, err := ts.client.CreatePipeline(ctx, &codepipeline.CreatePipelineInput{Pipeline: declaration(t, "app.json", "app")}); err != nil {
+		t.Fatal(err)
+	}
+	ts.waitExecutions("app", 1) // CreatePipeline's
+	secret := ts.srv.GitHubSecret
+	const n = 12
+	var wg sync.WaitGroup
+	statuses := make(chan string, 5*n)
+	for i := range n {
+		commit := fmt.Sprintf("%040x", i+1)
+		body := push("refs/heads/main", commit, "src/main.go")
+		good := delivery{path: webhook.RepositoryPath, event: "push", id: fmt.Sprintf("good-%d", i), body: body, secret: secret}
+		others := []delivery{
+			good, // the same delivery again: GitHub's redelivery, or a replay
+			{path: webhook.RepositoryPath, event: "push", id: fmt.Sprintf("replay-%d", i), body: body, secret: secret}, // the same signed body under another id
+			{path: webhook.RepositoryPath, event: "push", id: fmt.Sprintf("unsigned-%d", i), body: push("refs/heads/main", commit+"u", "src/x.go")},
+			{path: webhook.RepositoryPath, event: "push", id: fmt.Sprintf("forged-%d", i), body: push("refs/heads/main", commit+"f", "src/x.go"), secret: []byte("not the secret")},
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, msg := ts.deliver(good)
+			statuses <- fmt.Sprintf("%d %s", status, msg)
+			for _, d := range others {
+				status, msg := ts.deliver(d)
+				statuses <- fmt.Sprintf("%d %s", status, msg)
+			}
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	counts := map[int]int{}
+	for s := range statuses {
+		var code int
+		fmt.Sscanf(s, "%d", &code)
+		counts[code]++
+	}
+	if counts[http.StatusAccepted] != n || counts[http.StatusUnauthorized] != 2*n || counts[http.StatusOK] != 2*n {
+		t.Errorf("answers by status: %v", counts)
+	}
+	oversized := push("refs/heads/main", strings.Repeat("f", 40), strings.Repeat("src/big.go ", 500))
+	if status, _ := ts.deliver(delivery{path: webhook.RepositoryPath, event: "push", id: "big", body: oversized, secret: secret}); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized delivery: %d", status)
+	}
+
+	execs := ts.waitExecutions("app", n+1)
+	seen := map[string]bool{}
+	for _, e := range execs {
+		if e.Trigger.TriggerType == types.TriggerTypeCreatePipeline {
+			continue
+		}
+		if e.Trigger.TriggerType != types.TriggerTypeWebhookV2 || aws.ToString(e.Trigger.TriggerDetail) == "" {
+			t.Errorf("trigger %+v", e.Trigger)
+		}
+		seen[aws.ToString(e.PipelineExecutionId)] = true
+	}
+	sleep()
+	if got := ts.executions("app"); len(got) != n+1 || len(seen) != n {
+		t.Errorf("%d executions (%d from deliveries), want %d", len(got), len(seen), n+1)
+	}
+}
+
+// TestTriggerFilters sends one delivery per case and checks which start
+// the pipeline, through its V2 trigger.
+func TestTriggerFilters(t *testing.T) {
+	ts := startServer(t, "")
+	ctx := context.Background()
+	if _, err := ts.client.CreatePipeline(ctx, &codepipeline.CreatePipelineInput{Pipeline: declaration(t, "app.json", "app")}); err != nil {
+		t.Fatal(err)
+	}
+	ts.waitExecutions("app", 1)
+	pr := func(action, base string) []byte {
+		body, _ := json.Marshal(map[string]any{
+			"action": action, "number": 7,
+			"repository": map[string]any{"full_name": "acme/app"},
+			"pull_request": map[string]any{"title": "t", "user": map[string]any{"login": "dev"},
+				"base": map[string]any{"ref": base, "sha": strings.Repeat("b", 40)},
+				"head": map[string]any{"ref": "feature", "sha": strings.Repeat("c", 40)}},
+		})
+		return body
+	}
+	tests := []struct {
+		name   string
+		event  string
+		body   []byte
+		starts bool
+	}{
+		{"push to main changing src", "push", push("refs/heads/main", strings.Repeat("1", 40), "src/a.go"), true},
+		{"push to main changing docs only", "push", push("refs/heads/main", strings.Repeat("2", 40), "docs/a.md"), false},
+		{"push to a release branch", "push", push("refs/heads/release/2.0", strings.Repeat("3", 40), "src/deep/b.go"), true},
+		{"push to an excluded release branch", "push", push("refs/heads/release/old-1", strings.Repeat("4", 40), "src/b.go"), false},
+		{"push to a feature branch", "push", push("refs/heads/feature", strings.Repeat("5", 40), "src/b.go"), false},
+		{"a version tag", "push", push("refs/tags/v1.2", strings.Repeat("6", 40)), true},
+		{"another tag", "push", push("refs/tags/nightly", strings.Repeat("7", 40)), false},
+		{"another repository", "push", bytes.Replace(push("refs/heads/main", strings.Repeat("8", 40), "src/a.go"), []byte("acme/app"), []byte("acme/web"), 1), false},
+		{"a pull request opened on main", "pull_request", pr("opened", "main"), true},
+		{"a pull request closed", "pull_request", pr("closed", "main"), false},
+		{"a pull request on another base", "pull_request", pr("opened", "develop"), false},
+		{"a ping", "ping", []byte(`{"zen":"hi"}`), false},
+	}
+	want := 1
+	for i, tt := range tests {
+		status, msg := ts.deliver(delivery{path: webhook.RepositoryPath, event: tt.event, id: fmt.Sprintf("case-%d", i), body: tt.body, secret: ts.srv.GitHubSecret})
+		if status >= 300 {
+			t.Errorf("%s: %d %s", tt.name, status, msg)
+		}
+		if tt.starts {
+			want++
+			ts.waitExecutions("app", want)
+		}
+		sleep()
+		if got := len(ts.executions("app")); got != want {
+			t.Errorf("%s: %d executions, want %d", tt.name, got, want)
+			want = got
+		}
+	}
+}
+
+// TestWebhookDeliveries sends deliveries to a webhook defined by
+// PutWebhook: its filters, with a {ConfigKey} placeholder, decide.
+func TestWebhookDeliveries(t *testing.T) {
+	ts := startServer(t, "")
+	ctx := context.Background()
+	ts.putSource("v1")
+	if _, err := ts.client.CreatePipeline(ctx, &codepipeline.CreatePipelineInput{Pipeline: declaration(t, "release.json", "release")}); err != nil {
+		t.Fatal(err)
+	}
+	ts.waitExecutions("release", 1)
+	secret := []byte("hook-secret")
+	out, err := ts.client.PutWebhook(ctx, &codepipeline.PutWebhookInput{Webhook: &types.WebhookDefinition{
+		Name: aws.String("release-hook"), TargetPipeline: aws.String("release"), TargetAction: aws.String("Fetch"),
+		Filters:                     []types.WebhookFilterRule{{JsonPath: aws.String("$.ref"), MatchEquals: aws.String("refs/heads/{S3ObjectKey}")}},
+		Authentication:              types.WebhookAuthenticationTypeGithubHmac,
+		AuthenticationConfiguration: &types.WebhookAuthConfiguration{SecretToken: aws.String(string(secret))},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := aws.ToString(out.Webhook.Url)
+	path := strings.TrimPrefix(url, ts.srv.Endpoint())
+	tests := []struct {
+		name   string
+		d      delivery
+		status int
+	}{
+		{"matching, signed", delivery{path: path, event: "push", id: "w1", body: []byte(`{"ref":"refs/heads/app.zip"}`), secret: secret}, http.StatusAccepted},
+		{"not matching the filter", delivery{path: path, event: "push", id: "w2", body: []byte(`{"ref":"refs/heads/other"}`), secret: secret}, http.StatusOK},
+		{"signed with the server's secret", delivery{path: path, event: "push", id: "w3", body: []byte(`{"ref":"refs/heads/app.zip"}`), secret: ts.srv.GitHubSecret}, http.StatusUnauthorized},
+		{"a wrong URL token", delivery{path: path + "x", event: "push", id: "w4", body: []byte(`{"ref":"refs/heads/app.zip"}`), secret: secret}, http.StatusNotFound},
+		{"replayed", delivery{path: path, event: "push", id: "w1", body: []byte(`{"ref":"refs/heads/app.zip"}`), secret: secret}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		if status, msg := ts.deliver(tt.d); status != tt.status {
+			t.Errorf("%s: %d %s, want %d", tt.name, status, msg, tt.status)
+		}
+	}
+	ts.waitExecutions("release", 2)
+	sleep()
+	if execs := ts.executions("release"); len(execs) != 2 || execs[0].Trigger.TriggerType != types.TriggerTypeWebhook ||
+		aws.ToString(execs[0].Trigger.TriggerDetail) != "arn:aws:codepipeline:us-east-1:123456789012:webhook:release-hook" {
+		t.Errorf("executions %+v", execs)
+	}
+}
+
+// TestEventBridgeEvents posts an S3 Object Created event: it starts the
+// pipeline whose source watches the object, once however often it is
+// posted, and only for a caller allowed to start it.
+func TestEventBridgeEvents(t *testing.T) {
+	ts := startServer(t, "")
+	ctx := context.Background()
+	ts.putSource("v1")
+	if _, err := ts.client.CreatePipeline(ctx, &codepipeline.CreatePipelineInput{Pipeline: declaration(t, "release.json", "release")}); err != nil {
+		t.Fatal(err)
+	}
+	ts.waitExecutions("release", 1)
+	ev := []byte(`{"version":"0","id":"11111111-2222-3333-4444-555555555555","detail-type":"Object Created","source":"aws.s3",
+		"account":"123456789012","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":["arn:aws:s3:::sources"],
+		"detail":{"version":"0","bucket":{"name":"sources"},"object":{"key":"app.zip","version-id":"","size":2}}}`)
+	post := func(signed bool) int {
+		req, _ := http.NewRequest(http.MethodPost, ts.srv.Endpoint()+server.EventsPath, bytes.NewReader(ev))
+		if signed {
+			ts.sign(req, ev)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(false); got != http.StatusForbidden {
+		t.Errorf("unsigned event: %d", got)
+	}
+	if got := post(true); got != http.StatusAccepted {
+		t.Errorf("event: %d", got)
+	}
+	if got := post(true); got != http.StatusOK {
+		t.Errorf("the same event again: %d", got)
+	}
+	ts.waitExecutions("release", 2)
+	sleep()
+	if execs := ts.executions("release"); len(execs) != 2 || execs[0].Trigger.TriggerType != types.TriggerTypeCloudWatchEvent {
+		t.Errorf("executions %+v", execs)
+	}
+}
