@@ -63,10 +63,11 @@ CREATE TABLE IF NOT EXISTS events (
 	PRIMARY KEY (execution, id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS executions (
-	arn     TEXT PRIMARY KEY,
-	seq     INTEGER NOT NULL,
-	started BLOB NOT NULL,
-	status  BLOB
+	arn      TEXT PRIMARY KEY,
+	seq      INTEGER NOT NULL,
+	started  BLOB NOT NULL,
+	status   BLOB,
+	redriven BLOB
 );
 CREATE TABLE IF NOT EXISTS machines (
 	arn  TEXT PRIMARY KEY,
@@ -102,10 +103,30 @@ func Open(dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("create history schema: %w", err)
 	}
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s := &Store{db: db, maxBatch: opts.MaxBatch, reqs: make(chan *appendReq, 1024), done: make(chan struct{})}
 	s.writerWG.Add(1)
 	go s.writer()
 	return s, nil
+}
+
+// migrate brings a database created by an earlier version up to the
+// schema: executions gained the redriven column (NULL for the executions
+// recorded before it, whose redrives the history still holds).
+func migrate(db *sql.DB) error {
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('executions') WHERE name = 'redriven'`).Scan(&n); err != nil {
+		return fmt.Errorf("read history schema: %w", err)
+	}
+	if n == 0 {
+		if _, err := db.Exec(`ALTER TABLE executions ADD COLUMN redriven BLOB`); err != nil {
+			return fmt.Errorf("migrate history schema: %w", err)
+		}
+	}
+	return nil
 }
 
 var errClosed = errors.New("history store closed")
@@ -186,7 +207,9 @@ func (s *Store) commit(batch []*appendReq) error {
 			case e.Type == states.ExecutionStarted:
 				_, err = tx.ExecContext(ctx, `INSERT INTO executions (arn, seq, started) VALUES (?, (SELECT COUNT(*) FROM executions), ?)`,
 					e.Execution, data)
-			case states.IsTerminal(e.Type) || e.Type == states.ExecutionRedriven:
+			case e.Type == states.ExecutionRedriven:
+				_, err = tx.ExecContext(ctx, `UPDATE executions SET status = ?, redriven = ? WHERE arn = ?`, data, data, e.Execution)
+			case states.IsTerminal(e.Type):
 				_, err = tx.ExecContext(ctx, `UPDATE executions SET status = ? WHERE arn = ?`, data, e.Execution)
 			}
 			if err != nil {
@@ -237,23 +260,29 @@ func (s *Store) History(execution string, q states.HistoryQuery) ([]*states.Even
 
 // Executions returns every execution, in the order they started.
 func (s *Store) Executions() ([]states.ExecutionRecord, error) {
-	rows, err := s.db.Query(`SELECT started, status FROM executions ORDER BY seq`)
+	rows, err := s.db.Query(`SELECT started, status, redriven FROM executions ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("query executions: %w", err)
 	}
 	defer rows.Close()
 	var out []states.ExecutionRecord
 	for rows.Next() {
-		var started, status []byte
-		if err := rows.Scan(&started, &status); err != nil {
+		var started, status, redriven []byte
+		if err := rows.Scan(&started, &status, &redriven); err != nil {
 			return nil, fmt.Errorf("read executions: %w", err)
 		}
 		var r states.ExecutionRecord
 		if r.Started, err = states.DecodeEvent(started); err != nil {
 			return nil, err
 		}
-		if status != nil {
-			if r.Status, err = states.DecodeEvent(status); err != nil {
+		for _, f := range []struct {
+			data []byte
+			ev   **states.Event
+		}{{status, &r.Status}, {redriven, &r.Redriven}} {
+			if f.data == nil {
+				continue
+			}
+			if *f.ev, err = states.DecodeEvent(f.data); err != nil {
 				return nil, err
 			}
 		}

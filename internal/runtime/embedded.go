@@ -82,7 +82,7 @@ func (m Embedded) StopExecution(ctx context.Context, pipeline, id, errName, caus
 
 // RedriveExecution implements Engine.
 func (m Embedded) RedriveExecution(ctx context.Context, pipeline, id string) error {
-	_, err := m.Engine.RedriveExecution(ctx, m.ExecutionArn(pipeline, id))
+	_, err := m.Engine.RedriveExecution(ctx, m.ExecutionArn(pipeline, id), "")
 	return err
 }
 

@@ -3,8 +3,6 @@ package sfnapi
 import (
 	"context"
 	"strconv"
-	"sync"
-	"time"
 
 	"github.com/sluice-ci/sluice/internal/states"
 )
@@ -265,10 +263,9 @@ type redriveExecutionOutput struct {
 // maxClientTokenLen is the longest clientToken of RedriveExecution.
 const maxClientTokenLen = 64
 
-// redriveExecution redrives an execution once per clientToken: the SDKs
-// fill the token in and send it again when they retry, and a retry of a
-// redrive that took effect answers with its date instead of
-// ExecutionNotRedrivable.
+// redriveExecution redrives an execution. The SDKs fill clientToken in and
+// send it again when they retry; the engine answers a retry of a redrive
+// that took effect with its date instead of ExecutionNotRedrivable.
 func (s *Server) redriveExecution(ctx context.Context, in *redriveExecutionInput) (any, error) {
 	if err := required("executionArn", in.ExecutionArn); err != nil {
 		return nil, err
@@ -276,44 +273,13 @@ func (s *Server) redriveExecution(ctx context.Context, in *redriveExecutionInput
 	if err := maxLength("clientToken", in.ClientToken, maxClientTokenLen); err != nil {
 		return nil, err
 	}
-	key := ""
-	if in.ClientToken != nil && *in.ClientToken != "" {
-		key = *in.ExecutionArn + "\x00" + *in.ClientToken
-		s.redrives.mu.Lock()
-		defer s.redrives.mu.Unlock()
-		if at, ok := s.redrives.dates[key]; ok {
-			return &redriveExecutionOutput{RedriveDate: stamp(at)}, nil
-		}
+	token := ""
+	if in.ClientToken != nil {
+		token = *in.ClientToken
 	}
-	at, err := s.eng.RedriveExecution(ctx, *in.ExecutionArn)
+	at, err := s.eng.RedriveExecution(ctx, *in.ExecutionArn, token)
 	if err != nil {
 		return nil, err
 	}
-	if key != "" {
-		s.redrives.add(key, at)
-	}
 	return &redriveExecutionOutput{RedriveDate: stamp(at)}, nil
-}
-
-// redriveTokens remembers the latest redrives by execution and client
-// token, the oldest forgotten first.
-type redriveTokens struct {
-	mu    sync.Mutex
-	max   int
-	order []string
-	dates map[string]time.Time
-}
-
-func newRedriveTokens(max int) *redriveTokens {
-	return &redriveTokens{max: max, dates: map[string]time.Time{}}
-}
-
-// add records a redrive; the caller holds mu.
-func (r *redriveTokens) add(key string, at time.Time) {
-	if len(r.order) == r.max {
-		delete(r.dates, r.order[0])
-		r.order = r.order[1:]
-	}
-	r.order = append(r.order, key)
-	r.dates[key] = at
 }

@@ -53,9 +53,8 @@ const MaxRequestBytes = 4 << 20
 // Server serves the Step Functions API over an engine. Its zero value is
 // not usable; call New.
 type Server struct {
-	eng      *states.Engine
-	ops      map[string]operation
-	redrives *redriveTokens
+	eng *states.Engine
+	ops map[string]operation
 }
 
 // operation decodes the body of one operation and runs it; the result is
@@ -65,7 +64,7 @@ type operation func(ctx context.Context, body []byte) (any, error)
 // New returns the API server of an engine. The caller keeps ownership of
 // the engine (and closes it after the HTTP server has shut down).
 func New(eng *states.Engine) *Server {
-	s := &Server{eng: eng, redrives: newRedriveTokens(1024)}
+	s := &Server{eng: eng}
 	s.ops = map[string]operation{
 		"CreateStateMachine":               op(s.createStateMachine),
 		"UpdateStateMachine":               op(s.updateStateMachine),

@@ -1,9 +1,6 @@
 package sfnapi
 
-import (
-	"testing"
-	"time"
-)
+import "testing"
 
 func TestPageTokens(t *testing.T) {
 	p := pager{op: "ListExecutions", scope: "arn:m||"}
@@ -40,20 +37,3 @@ func TestPageTokens(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
-
-func TestRedriveTokensForgetOldest(t *testing.T) {
-	r := newRedriveTokens(2)
-	at := time.Unix(1700000000, 0)
-	for _, key := range []string{"a", "b", "c"} {
-		r.add(key, at)
-	}
-	tests := []struct {
-		key  string
-		kept bool
-	}{{"a", false}, {"b", true}, {"c", true}}
-	for _, tt := range tests {
-		if _, ok := r.dates[tt.key]; ok != tt.kept {
-			t.Errorf("token %s kept %v, want %v", tt.key, ok, tt.kept)
-		}
-	}
-}

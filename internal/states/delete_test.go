@@ -29,15 +29,8 @@ func TestDeleteStateMachineWithRunningExecutions(t *testing.T) {
 	reg := states.NewRegistry()
 	reg.Register("arn:aws:states:::sqs:sendMessage", tk.handler)
 	ctx := context.Background()
-	open := func() *states.Engine {
-		eng, err := states.New(states.Options{Log: log, Handlers: reg})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { eng.Close() })
-		return eng
-	}
-	eng := open()
+	opts := states.Options{Log: log, Handlers: reg}
+	eng := openEngine(t, opts)
 	sm := createMachine(t, eng, "Doomed", parkThenPass)
 	first := start(t, eng, sm, "first", `{}`)
 	firstToken := tk.next(t)
@@ -50,7 +43,7 @@ func TestDeleteStateMachineWithRunningExecutions(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng.Close()
-	eng = open()
+	eng = openEngine(t, opts)
 
 	d, err := eng.DescribeStateMachine(ctx, sm)
 	if err != nil || d.Status != "DELETING" {
@@ -101,7 +94,7 @@ func TestDeleteStateMachineWithRunningExecutions(t *testing.T) {
 	if d1.RedriveStatus != "NOT_REDRIVABLE" || d1.RedriveStatusReason != "State machine is in DELETING status" {
 		t.Errorf("redrive status %s %q", d1.RedriveStatus, d1.RedriveStatusReason)
 	}
-	_, err = eng.RedriveExecution(ctx, first)
+	_, err = eng.RedriveExecution(ctx, first, "")
 	wantAPIError(t, err, states.ErrExecutionNotRedrivable)
 	if got := strings.Join(eventTypes(t, eng, first), " "); !strings.HasSuffix(got, "TaskSucceeded TaskStateExited ExecutionFailed") {
 		t.Errorf("events %s", got)

@@ -764,13 +764,34 @@ func (e *Engine) unpark(p *parked) {
 	p.mu.Unlock()
 }
 
+// Redrive client tokens: a redrive retried with the token of one of the
+// last redriveTokens redrives of the execution, within redriveTokenTTL of
+// it, returns that redrive's date, as on AWS.
+const (
+	redriveTokens   = 10
+	redriveTokenTTL = 15 * time.Minute
+)
+
 // RedriveExecution restarts a failed, timed out or aborted execution from
 // where it stopped: the state that failed runs again, and inside Parallel
 // and Map states only the branches and iterations that did not succeed.
-func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, error) {
+//
+// clientToken makes the call idempotent: a retry with the token of a
+// recent redrive (see redriveTokens) returns its date, even after a
+// restart, since ExecutionRedriven records the token.
+func (e *Engine) RedriveExecution(ctx context.Context, arn, clientToken string) (time.Time, error) {
 	x, err := e.execution(arn)
 	if err != nil {
 		return time.Time{}, err
+	}
+	x.redriveMu.Lock()
+	defer x.redriveMu.Unlock()
+	h, err := e.log.History(arn, AllEvents)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read history: %w", err)
+	}
+	if at, ok := redrivenWith(h, clientToken, e.clock.Now()); ok {
+		return at, nil
 	}
 	x.mu.Lock()
 	status := x.status
@@ -782,21 +803,19 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 	if reason := e.notRedrivable(x.machineArn); reason != "" {
 		return time.Time{}, apiError(ErrExecutionNotRedrivable, "%s", reason)
 	}
-	h, err := e.log.History(arn, AllEvents)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("read history: %w", err)
-	}
 	if x.prog == nil {
 		if err := e.prepare(x); err != nil {
 			return time.Time{}, err
 		}
 	}
 	recorded, lastID := replayPlan(h, true)
+	previous, _ := redrives(h)
 	x.mu.Lock()
+	closed, closeEvent, stopDate, done := x.status, x.closeEvent, x.stopDate, x.done
 	x.recorded = recorded
 	x.lastID = lastID
 	x.count = len(h)
-	x.redriveCount++
+	x.redriveCount = previous + 1
 	x.status = StatusRunning
 	x.closeEvent = nil
 	x.stopDate = time.Time{}
@@ -804,8 +823,12 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 	x.mockCalls = map[string]int{}
 	count := x.redriveCount
 	x.mu.Unlock()
-	ev, err := x.record(&Event{Type: ExecutionRedriven, Detail: Detail{RedriveCount: &count}}, lastID)
+	ev, err := x.record(&Event{Type: ExecutionRedriven, ClientToken: clientToken, Detail: Detail{RedriveCount: &count}}, lastID)
 	if err != nil {
+		x.mu.Lock()
+		x.redriveCount = previous
+		x.status, x.closeEvent, x.stopDate, x.done = closed, closeEvent, stopDate, done
+		x.mu.Unlock()
 		return time.Time{}, err
 	}
 	x.mu.Lock()
@@ -814,6 +837,27 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 	e.registerRecoveredTokens(x)
 	e.launch(x, h[0].ID)
 	return ev.Time, nil
+}
+
+// redrivenWith finds, among the last redriveTokens redrives of a history
+// that had a client token, the one with token, first used less than
+// redriveTokenTTL before now, and returns its date.
+func redrivenWith(h []*Event, token string, now time.Time) (time.Time, bool) {
+	if token == "" {
+		return time.Time{}, false
+	}
+	seen := 0
+	for i := len(h) - 1; i >= 0 && seen < redriveTokens; i-- {
+		ev := h[i]
+		if ev.Type != ExecutionRedriven || ev.ClientToken == "" {
+			continue
+		}
+		seen++
+		if ev.ClientToken == token {
+			return ev.Time, now.Sub(ev.Time) < redriveTokenTTL
+		}
+	}
+	return time.Time{}, false
 }
 
 // recover loads every execution of the log and resumes the open ones.
@@ -836,6 +880,9 @@ func (e *Engine) recover() error {
 		e.addExecution(x)
 		owner := e.machines[x.machineArn]
 		e.mu.Unlock()
+		if r.Redriven != nil && r.Redriven.Detail.RedriveCount != nil {
+			x.redriveCount, x.redriveDate = *r.Redriven.Detail.RedriveCount, r.Redriven.Time
+		}
 		if !r.Open() {
 			x.status = terminalStatus(r.Status.Type)
 			x.closeEvent = r.Status
@@ -876,15 +923,22 @@ func (e *Engine) resume(x *execution, started *Event) error {
 	}
 	x.recorded, x.lastID = replayPlan(h, false)
 	x.count = len(h)
-	for _, ev := range h {
-		if ev.Type == ExecutionRedriven {
-			x.redriveCount++
-			x.redriveDate = ev.Time
-		}
-	}
+	x.redriveCount, x.redriveDate = redrives(h)
 	e.registerRecoveredTokens(x)
 	e.launch(x, started.ID)
 	return nil
+}
+
+// redrives counts the ExecutionRedriven events of a history and returns
+// the time of the latest.
+func redrives(h []*Event) (n int, latest time.Time) {
+	for _, ev := range h {
+		if ev.Type == ExecutionRedriven {
+			n++
+			latest = ev.Time
+		}
+	}
+	return n, latest
 }
 
 // prepare compiles the definition of an execution loaded from the log and

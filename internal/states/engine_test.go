@@ -18,7 +18,14 @@ import (
 // real clock.
 func newEngine(t *testing.T, reg *states.Registry, clock states.Clock) *states.Engine {
 	t.Helper()
-	eng, err := states.New(states.Options{Handlers: reg, Clock: clock})
+	return openEngine(t, states.Options{Handlers: reg, Clock: clock})
+}
+
+// openEngine opens an engine, to be closed at the end of the test (or
+// before, to restart it on the same log).
+func openEngine(t *testing.T, opts states.Options) *states.Engine {
+	t.Helper()
+	eng, err := states.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +367,7 @@ func TestRedriveRerunsOnlyWhatFailed(t *testing.T) {
 	mu.Lock()
 	broken = false
 	mu.Unlock()
-	if _, err := eng.RedriveExecution(ctx, arn); err != nil {
+	if _, err := eng.RedriveExecution(ctx, arn, ""); err != nil {
 		t.Fatal(err)
 	}
 	d := wait(t, eng, arn)
@@ -372,7 +379,7 @@ func TestRedriveRerunsOnlyWhatFailed(t *testing.T) {
 		t.Errorf("calls %v, want items 1 and 3 once and item 2 twice", calls)
 	}
 	mu.Unlock()
-	_, err := eng.RedriveExecution(ctx, arn)
+	_, err := eng.RedriveExecution(ctx, arn, "")
 	wantAPIError(t, err, states.ErrExecutionNotRedrivable)
 }
 
@@ -468,10 +475,7 @@ func TestInvalidArns(t *testing.T) {
 func TestDescribeStateMachineForExecution(t *testing.T) {
 	log := states.NewMemoryLog()
 	ctx := context.Background()
-	eng, err := states.New(states.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := openEngine(t, states.Options{Log: log})
 	defs := []string{
 		`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`,
 		`{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}`,
@@ -493,7 +497,7 @@ func TestDescribeStateMachineForExecution(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng.Close()
-	eng = newEngineOn(t, log)
+	eng = openEngine(t, states.Options{Log: log})
 	tests := []struct {
 		exec    string
 		def     string
@@ -512,17 +516,6 @@ func TestDescribeStateMachineForExecution(t *testing.T) {
 			t.Errorf("%s: %+v, want definition %s, role %s, updated %s", tt.exec, got, tt.def, tt.role, tt.updated)
 		}
 	}
-}
-
-// newEngineOn opens an engine on a log.
-func newEngineOn(t *testing.T, log states.EventLog) *states.Engine {
-	t.Helper()
-	eng, err := states.New(states.Options{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	return eng
 }
 
 func TestCreateStateMachineIsIdempotent(t *testing.T) {

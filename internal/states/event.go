@@ -37,6 +37,9 @@ type Event struct {
 	// MachineUpdated is the update date the state machine had when an
 	// ExecutionStarted event started it.
 	MachineUpdated time.Time
+	// ClientToken is the client token of the RedriveExecution call that an
+	// ExecutionRedriven event records.
+	ClientToken string
 }
 
 // Detail holds the detail object of an event; only the fields of its type
@@ -273,6 +276,7 @@ type wireEvent struct {
 	Definition string                     `json:"def,omitempty"`
 	Machine    string                     `json:"m,omitempty"`
 	MachineUpd int64                      `json:"mu,omitempty"`
+	Client     string                     `json:"ct,omitempty"`
 	Name       string                     `json:"name,omitempty"`
 	Index      *int                       `json:"index,omitempty"`
 	Length     *int                       `json:"length,omitempty"`
@@ -301,7 +305,7 @@ func (e *Event) Encode() []byte {
 	w := wireEvent{
 		Execution: e.Execution, ID: e.ID, PreviousID: e.PreviousID, Time: e.Time.UnixNano(),
 		Type: e.Type, Scope: e.Scope, Next: e.Next, Token: e.Token, Delay: int64(e.Delay),
-		Definition: e.Definition, Machine: e.Machine,
+		Definition: e.Definition, Machine: e.Machine, Client: e.ClientToken,
 		Name: d.Name, Index: d.Index, Length: d.Length, Error: d.Error, Cause: d.Cause,
 		Resource: d.Resource, ResType: d.ResourceType, Region: d.Region, RoleArn: d.RoleArn,
 		Timeout: d.TimeoutInSeconds, Heartbeat: d.HeartbeatInSeconds, MapRunArn: d.MapRunArn,
@@ -337,7 +341,7 @@ func DecodeEvent(data []byte) (*Event, error) {
 	e := &Event{
 		Execution: w.Execution, ID: w.ID, PreviousID: w.PreviousID, Time: time.Unix(0, w.Time).UTC(),
 		Type: w.Type, Scope: w.Scope, Next: w.Next, Token: w.Token, Delay: time.Duration(w.Delay),
-		Definition: w.Definition, Machine: w.Machine,
+		Definition: w.Definition, Machine: w.Machine, ClientToken: w.Client,
 		Detail: Detail{
 			Name: w.Name, Index: w.Index, Length: w.Length, Error: w.Error, Cause: w.Cause,
 			Resource: w.Resource, ResourceType: w.ResType, Region: w.Region, RoleArn: w.RoleArn,

@@ -75,6 +75,8 @@ type execution struct {
 	done         chan struct{}
 
 	flushMu sync.Mutex
+	// redriveMu lets one RedriveExecution of the execution run at a time.
+	redriveMu sync.Mutex
 }
 
 // append assigns the next id to an event of scope s and queues it for the

@@ -77,7 +77,7 @@ func TestListExecutionsPages(t *testing.T) {
 		arn := start(t, eng, sm, fmt.Sprintf("e%d", i), fmt.Sprintf(`{"fail":%v}`, i%2 == 1))
 		wait(t, eng, arn)
 	}
-	if _, err := eng.RedriveExecution(ctx, states.ExecutionArn(sm, "e3")); err != nil {
+	if _, err := eng.RedriveExecution(ctx, states.ExecutionArn(sm, "e3"), ""); err != nil {
 		t.Fatal(err)
 	}
 	wait(t, eng, states.ExecutionArn(sm, "e3"))

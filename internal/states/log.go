@@ -44,11 +44,13 @@ type HistoryQuery struct {
 var AllEvents = HistoryQuery{}
 
 // ExecutionRecord is what a log knows of one execution without its full
-// history: its ExecutionStarted event and the latest event that changed its
-// status (terminal or ExecutionRedriven), nil while it never closed.
+// history: its ExecutionStarted event, the latest event that changed its
+// status (terminal or ExecutionRedriven; nil while it never closed), and
+// its latest ExecutionRedriven event (nil while it was never redriven).
 type ExecutionRecord struct {
-	Started *Event
-	Status  *Event
+	Started  *Event
+	Status   *Event
+	Redriven *Event
 }
 
 // Open reports whether the execution is running.
@@ -99,6 +101,9 @@ func (l *memoryLog) Append(events []*Event) error {
 		case IsTerminal(e.Type) || e.Type == ExecutionRedriven:
 			if r := l.executions[e.Execution]; r != nil {
 				r.Status = e
+				if e.Type == ExecutionRedriven {
+					r.Redriven = e
+				}
 			}
 		}
 	}

@@ -122,7 +122,10 @@ func Run(t *testing.T, open Opener, reopen bool) {
 		if err := log.Append([]*states.Event{closeA, event("b", 2, states.ExecutionSucceeded, states.Detail{Output: nil, HasOutput: true})}); err != nil {
 			t.Fatal(err)
 		}
-		if err := log.Append([]*states.Event{event("a", 3, states.ExecutionRedriven, states.Detail{})}); err != nil {
+		count := 1
+		redriven := event("a", 3, states.ExecutionRedriven, states.Detail{RedriveCount: &count})
+		redriven.ClientToken = "token-1"
+		if err := log.Append([]*states.Event{redriven}); err != nil {
 			t.Fatal(err)
 		}
 		if reopen {
@@ -141,6 +144,12 @@ func Run(t *testing.T, open Opener, reopen bool) {
 		for _, r := range recs {
 			if open, ok := want[r.Started.Execution]; !ok || open != r.Open() {
 				t.Errorf("execution %s open=%v, want %v", r.Started.Execution, r.Open(), open)
+			}
+			switch {
+			case r.Started.Execution == "a" && !reflect.DeepEqual(r.Redriven, redriven):
+				t.Errorf("execution a redriven by %+v, want %+v", r.Redriven, redriven)
+			case r.Started.Execution != "a" && r.Redriven != nil:
+				t.Errorf("execution %s redriven by %+v", r.Started.Execution, r.Redriven)
 			}
 		}
 	})
