@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -202,5 +204,12 @@ func (ts *testServer) sign(r *http.Request, body []byte) {
 	creds := aws.Credentials{AccessKeyID: ts.srv.Admin.AccessKeyID, SecretAccessKey: ts.srv.Admin.SecretAccessKey}
 	if err := v4.NewSigner().SignHTTP(context.Background(), creds, r, hex.EncodeToString(sum[:]), "codepipeline", "us-east-1", time.Now()); err != nil {
 		ts.t.Fatal(err)
+	}
+}
+
+// withLog sends the server's log to w.
+func withLog(w io.Writer) serverOption {
+	return func(o *server.Options) {
+		o.Log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 }
