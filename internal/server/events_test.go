@@ -121,7 +121,7 @@ func TestSecretsStayIn(t *testing.T) {
 	add(ts.client.GetPipelineExecution(ctx, &codepipeline.GetPipelineExecutionInput{PipelineName: aws.String("legacy"), PipelineExecutionId: aws.String(id)}))
 	add(ts.client.PutWebhook(ctx, &codepipeline.PutWebhookInput{Webhook: &types.WebhookDefinition{
 		Name: aws.String("legacy-hook"), TargetPipeline: aws.String("legacy"), TargetAction: aws.String("GitHub"),
-		Filters: []types.WebhookFilterRule{{JsonPath: aws.String("$.ref"), MatchEquals: aws.String("refs/heads/{Branch}")}},
+		Filters:        []types.WebhookFilterRule{{JsonPath: aws.String("$.ref"), MatchEquals: aws.String("refs/heads/{Branch}")}},
 		Authentication: types.WebhookAuthenticationTypeGithubHmac, AuthenticationConfiguration: &types.WebhookAuthConfiguration{SecretToken: aws.String(hookSecret)},
 	}}))
 	add(ts.client.ListWebhooks(ctx, &codepipeline.ListWebhooksInput{}))
