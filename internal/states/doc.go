@@ -24,7 +24,10 @@
 // Deadlines are computed from recorded times, so Wait states, retry
 // back-off, task and heartbeat timeouts and execution timeouts keep them
 // across a restart. Redrive uses the same machinery, after cutting from the
-// history the part of each scope that failed.
+// history the part of each scope that failed; the first event after
+// ExecutionRedriven names it as its previous event. (No history recorded
+// on AWS across a redrive was at hand to confirm this; it follows how AWS
+// chains previousEventId to the event that led to one.)
 //
 // # Concurrency
 //

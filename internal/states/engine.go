@@ -833,6 +833,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn, clientToken string) 
 	}
 	x.mu.Lock()
 	x.redriveDate = ev.Time
+	x.redriven = ev.ID
 	x.mu.Unlock()
 	e.registerRecoveredTokens(x)
 	e.launch(x, h[0].ID)
@@ -924,6 +925,9 @@ func (e *Engine) resume(x *execution, started *Event) error {
 	x.recorded, x.lastID = replayPlan(h, false)
 	x.count = len(h)
 	x.redriveCount, x.redriveDate = redrives(h)
+	if last := h[len(h)-1]; last.Type == ExecutionRedriven {
+		x.redriven = last.ID
+	}
 	e.registerRecoveredTokens(x)
 	e.launch(x, started.ID)
 	return nil

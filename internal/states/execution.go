@@ -60,8 +60,11 @@ type execution struct {
 	// execution runs: its next state transition ends it.
 	deleting atomic.Bool
 
-	mu           sync.Mutex
-	lastID       int64
+	mu     sync.Mutex
+	lastID int64
+	// redriven is the id of an ExecutionRedriven event that no event
+	// follows yet: the next event takes it as its previous event.
+	redriven     int64
 	count        int
 	pending      []*Event
 	recorded     map[string][]*Event
@@ -95,6 +98,9 @@ func (x *execution) append(s *scope, e *Event) {
 	x.count++
 	e.ID = x.lastID
 	e.PreviousID = s.prev
+	if x.redriven != 0 {
+		e.PreviousID, x.redriven = x.redriven, 0
+	}
 	e.Execution = x.arn
 	e.Scope = s.key
 	e.Time = x.eng.clock.Now()

@@ -109,3 +109,54 @@ func TestRedriveClientTokens(t *testing.T) {
 		t.Errorf("the eleventh latest token was still remembered: %d redrives, want %d", n, count+1)
 	}
 }
+
+// TestFirstEventAfterRedrive checks the previousEventId of the first event
+// after ExecutionRedriven: it points at the redrive, whether the redriven
+// run goes on at once or resumes after a crash that followed the redrive.
+func TestFirstEventAfterRedrive(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		crash bool // record ExecutionRedriven by hand and resume from it
+	}{
+		{"redriven in process", false},
+		{"resumed after the redrive was recorded", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log := states.NewMemoryLog()
+			eng := openEngine(t, states.Options{Log: log})
+			arn := start(t, eng, createMachine(t, eng, "Failing", choiceMachine), "x", `{"fail":true}`)
+			wait(t, eng, arn)
+			if tt.crash {
+				eng.Close()
+				h, _ := log.History(arn, states.AllEvents)
+				last := h[len(h)-1]
+				count := 1
+				ev := &states.Event{Execution: arn, ID: last.ID + 1, PreviousID: last.ID, Time: last.Time,
+					Type: states.ExecutionRedriven, Detail: states.Detail{RedriveCount: &count}}
+				if err := log.Append([]*states.Event{ev}); err != nil {
+					t.Fatal(err)
+				}
+				eng = openEngine(t, states.Options{Log: log})
+			} else if _, err := eng.RedriveExecution(ctx, arn, ""); err != nil {
+				t.Fatal(err)
+			}
+			wait(t, eng, arn)
+			h, err := eng.GetExecutionHistory(ctx, arn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, e := range h[:len(h)-1] {
+				if e.Type != states.ExecutionRedriven {
+					continue
+				}
+				if next := h[i+1]; next.PreviousID != e.ID || next.ID != e.ID+1 {
+					t.Fatalf("after ExecutionRedriven %d: %s %d with previous %d", e.ID, next.Type, next.ID, next.PreviousID)
+				}
+				return
+			}
+			t.Fatal("no event after ExecutionRedriven")
+		})
+	}
+}
