@@ -3,9 +3,10 @@
 // in one SQLite database (modernc.org/sqlite, pure Go, in WAL mode). It
 // implements states.EventLog.
 //
-// Appends from every execution go through one writer that commits them in
-// batches (group commit): an Append returns once the transaction holding its
-// events has committed, so many concurrent executions share each commit.
+// Appends from every execution, and the heartbeats of tasks, go through
+// one writer that commits them in batches (group commit): an Append or a
+// Beat returns once the transaction holding it has committed, so many
+// concurrent executions share each commit.
 package history
 
 import (
@@ -50,10 +51,21 @@ type Store struct {
 	writerWG sync.WaitGroup
 }
 
+// appendReq is a write for the writer: events, or one heartbeat.
 type appendReq struct {
 	events []*states.Event
+	beat   *heartbeat
 	err    chan error
 }
+
+// heartbeat is the latest heartbeat of a task token.
+type heartbeat struct {
+	execution, token string
+	at               time.Time
+}
+
+// size is what a request counts towards MaxBatch.
+func (r *appendReq) size() int { return len(r.events) + 1 }
 
 const schema = `
 CREATE TABLE IF NOT EXISTS events (
@@ -69,6 +81,12 @@ CREATE TABLE IF NOT EXISTS executions (
 	status   BLOB,
 	redriven BLOB
 );
+CREATE TABLE IF NOT EXISTS heartbeats (
+	execution TEXT NOT NULL,
+	token     TEXT NOT NULL,
+	at        INTEGER NOT NULL,
+	PRIMARY KEY (execution, token)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS machines (
 	arn  TEXT PRIMARY KEY,
 	seq  INTEGER NOT NULL,
@@ -137,15 +155,45 @@ func (s *Store) Append(events []*states.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
+	return s.write(&appendReq{events: events})
+}
+
+// Beat records the latest heartbeat of a task token durably; an earlier
+// time than the one recorded changes nothing.
+func (s *Store) Beat(execution, token string, at time.Time) error {
+	return s.write(&appendReq{beat: &heartbeat{execution: execution, token: token, at: at}})
+}
+
+// write hands a request to the writer and waits for its commit.
+func (s *Store) write(req *appendReq) error {
+	req.err = make(chan error, 1)
 	s.closeMu.RLock()
 	if s.closed {
 		s.closeMu.RUnlock()
 		return errClosed
 	}
-	req := &appendReq{events: events, err: make(chan error, 1)}
 	s.reqs <- req
 	s.closeMu.RUnlock()
 	return <-req.err
+}
+
+// Beats returns the latest heartbeat of each task token of an execution.
+func (s *Store) Beats(execution string) (map[string]time.Time, error) {
+	rows, err := s.db.Query(`SELECT token, at FROM heartbeats WHERE execution = ?`, execution)
+	if err != nil {
+		return nil, fmt.Errorf("query heartbeats: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var token string
+		var at int64
+		if err := rows.Scan(&token, &at); err != nil {
+			return nil, fmt.Errorf("read heartbeats: %w", err)
+		}
+		out[token] = time.Unix(0, at).UTC()
+	}
+	return out, rows.Err()
 }
 
 // writer commits queued appends, as many as are waiting, in one
@@ -167,13 +215,13 @@ func (s *Store) writer() {
 				}
 			}
 		}
-		n := len(batch[0].events)
+		n := batch[0].size()
 	drain:
 		for n < s.maxBatch {
 			select {
 			case req := <-s.reqs:
 				batch = append(batch, req)
-				n += len(req.events)
+				n += req.size()
 			default:
 				break drain
 			}
@@ -198,6 +246,13 @@ func (s *Store) commit(batch []*appendReq) error {
 	}
 	defer insert.Close()
 	for _, req := range batch {
+		if b := req.beat; b != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO heartbeats (execution, token, at) VALUES (?, ?, ?)
+				ON CONFLICT (execution, token) DO UPDATE SET at = excluded.at WHERE excluded.at > at`,
+				b.execution, b.token, b.at.UnixNano()); err != nil {
+				return fmt.Errorf("record heartbeat of %s: %w", b.execution, err)
+			}
+		}
 		for _, e := range req.events {
 			data := e.Encode()
 			if _, err := insert.ExecContext(ctx, e.Execution, e.ID, data); err != nil {
@@ -210,7 +265,9 @@ func (s *Store) commit(batch []*appendReq) error {
 			case e.Type == states.ExecutionRedriven:
 				_, err = tx.ExecContext(ctx, `UPDATE executions SET status = ?, redriven = ? WHERE arn = ?`, data, data, e.Execution)
 			case states.IsTerminal(e.Type):
-				_, err = tx.ExecContext(ctx, `UPDATE executions SET status = ? WHERE arn = ?`, data, e.Execution)
+				if _, err = tx.ExecContext(ctx, `UPDATE executions SET status = ? WHERE arn = ?`, data, e.Execution); err == nil {
+					_, err = tx.ExecContext(ctx, `DELETE FROM heartbeats WHERE execution = ?`, e.Execution)
+				}
 			}
 			if err != nil {
 				return fmt.Errorf("record execution %s: %w", e.Execution, err)

@@ -23,7 +23,9 @@
 // .waitForTaskToken task that was submitted waits again for the same token.
 // Deadlines are computed from recorded times, so Wait states, retry
 // back-off, task and heartbeat timeouts and execution timeouts keep them
-// across a restart. Redrive uses the same machinery, after cutting from the
+// across a restart. SendTaskHeartbeat, which AWS records in no history
+// event, writes the heartbeat's time to the log beside the history
+// (EventLog.Beat) before it answers. Redrive uses the same machinery, after cutting from the
 // history the part of each scope that failed; the first event after
 // ExecutionRedriven names it as its previous event. (No history recorded
 // on AWS across a redrive was at hand to confirm this; it follows how AWS

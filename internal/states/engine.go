@@ -680,7 +680,9 @@ func (e *Engine) SendTaskFailure(ctx context.Context, token string, errName, cau
 	return e.callback(ctx, token, callbackMsg{f: &failure{Error: errName, Cause: cause}})
 }
 
-// SendTaskHeartbeat reports that the worker of a task is alive.
+// SendTaskHeartbeat reports that the worker of a task is alive. The
+// heartbeat's time is durable when it returns, so that after a restart the
+// task's heartbeat deadline counts from it.
 func (e *Engine) SendTaskHeartbeat(_ context.Context, token string) error {
 	p, err := e.parkedTask(token)
 	if err != nil {
@@ -691,11 +693,18 @@ func (e *Engine) SendTaskHeartbeat(_ context.Context, token string) error {
 	if p.closed != nil {
 		return p.closed
 	}
-	select {
-	case p.beats <- struct{}{}:
-		e.busy()
-	default:
+	at := e.clock.Now()
+	if err := e.log.Beat(p.x.arn, token, at); err != nil {
+		return fmt.Errorf("record heartbeat: %w", err)
 	}
+	select {
+	case <-p.beats:
+		// A heartbeat not taken yet: this later one replaces it, with
+		// its clock unit.
+	default:
+		e.busy()
+	}
+	p.beats <- at
 	return nil
 }
 
@@ -747,7 +756,7 @@ func (e *Engine) park(token string, x *execution) *parked {
 	if p := e.tokens[token]; p != nil {
 		return p
 	}
-	p := &parked{token: token, x: x, result: make(chan callbackMsg, 1), beats: make(chan struct{}, 1)}
+	p := &parked{token: token, x: x, result: make(chan callbackMsg, 1), beats: make(chan time.Time, 1)}
 	e.tokens[token] = p
 	return p
 }
@@ -925,6 +934,9 @@ func (e *Engine) resume(x *execution, started *Event) error {
 	x.recorded, x.lastID = replayPlan(h, false)
 	x.count = len(h)
 	x.redriveCount, x.redriveDate = redrives(h)
+	if x.recoveredBeats, err = e.log.Beats(x.arn); err != nil {
+		return fmt.Errorf("read heartbeats: %w", err)
+	}
 	if last := h[len(h)-1]; last.Type == ExecutionRedriven {
 		x.redriven = last.ID
 	}

@@ -64,18 +64,21 @@ type execution struct {
 	lastID int64
 	// redriven is the id of an ExecutionRedriven event that no event
 	// follows yet: the next event takes it as its previous event.
-	redriven     int64
-	count        int
-	pending      []*Event
-	recorded     map[string][]*Event
-	mocks        *Mocks
-	mockCalls    map[string]int
-	redriveCount int
-	redriveDate  time.Time
-	status       string
-	closeEvent   *Event
-	stopDate     time.Time
-	done         chan struct{}
+	redriven int64
+	count    int
+	pending  []*Event
+	recorded map[string][]*Event
+	// recoveredBeats holds the latest heartbeat of each task token,
+	// recorded before the engine resumed the execution.
+	recoveredBeats map[string]time.Time
+	mocks          *Mocks
+	mockCalls      map[string]int
+	redriveCount   int
+	redriveDate    time.Time
+	status         string
+	closeEvent     *Event
+	stopDate       time.Time
+	done           chan struct{}
 
 	flushMu sync.Mutex
 	// redriveMu lets one RedriveExecution of the execution run at a time.

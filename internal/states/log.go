@@ -22,6 +22,13 @@ type EventLog interface {
 	History(execution string, q HistoryQuery) ([]*Event, error)
 	// Executions returns every execution the log holds.
 	Executions() ([]ExecutionRecord, error)
+	// Beat records the time of the latest heartbeat of a task token of an
+	// open execution; it is durable when Beat returns. The heartbeats of
+	// an execution go when an event closes it.
+	Beat(execution, token string, at time.Time) error
+	// Beats returns the latest heartbeat of each task token of an
+	// execution.
+	Beats(execution string) (map[string]time.Time, error)
 	// SaveMachine creates or replaces a state machine record.
 	SaveMachine(m MachineRecord) error
 	// Machines returns every state machine record, deleted ones included.
@@ -78,6 +85,7 @@ type memoryLog struct {
 	mu         sync.RWMutex
 	histories  map[string][]*Event
 	executions map[string]*ExecutionRecord
+	beats      map[string]map[string]time.Time
 	machines   map[string]MachineRecord
 }
 
@@ -86,6 +94,7 @@ func NewMemoryLog() EventLog {
 	return &memoryLog{
 		histories:  map[string][]*Event{},
 		executions: map[string]*ExecutionRecord{},
+		beats:      map[string]map[string]time.Time{},
 		machines:   map[string]MachineRecord{},
 	}
 }
@@ -105,9 +114,36 @@ func (l *memoryLog) Append(events []*Event) error {
 					r.Redriven = e
 				}
 			}
+			if IsTerminal(e.Type) {
+				delete(l.beats, e.Execution)
+			}
 		}
 	}
 	return nil
+}
+
+func (l *memoryLog) Beat(execution, token string, at time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	beats := l.beats[execution]
+	if beats == nil {
+		beats = map[string]time.Time{}
+		l.beats[execution] = beats
+	}
+	if at.After(beats[token]) {
+		beats[token] = at
+	}
+	return nil
+}
+
+func (l *memoryLog) Beats(execution string) (map[string]time.Time, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	out := make(map[string]time.Time, len(l.beats[execution]))
+	for token, at := range l.beats[execution] {
+		out[token] = at
+	}
+	return out, nil
 }
 
 func (l *memoryLog) History(execution string, q HistoryQuery) ([]*Event, error) {

@@ -329,7 +329,7 @@ func (st *stateRun) invoke(params any, attempt int, timeout, heartbeat int64) ou
 		deadline = started.Time.Add(time.Duration(timeout) * time.Second)
 	}
 	d := &dispatch{st: st, info: info, params: params, deadline: deadline,
-		heartbeat: time.Duration(heartbeat) * time.Second, submitted: submitted}
+		heartbeat: time.Duration(heartbeat) * time.Second, started: started.Time, submitted: submitted}
 	if x.mocks != nil {
 		return d.mocked(call)
 	}
@@ -343,6 +343,7 @@ type dispatch struct {
 	params    any
 	deadline  time.Time
 	heartbeat time.Duration
+	started   time.Time // when TaskStarted was recorded: the first heartbeat is due a heartbeat after it
 	submitted bool
 }
 
@@ -437,7 +438,11 @@ func (d *dispatch) run() outcome {
 		timer = x.eng.clock.NewTimer(d.deadline)
 	}
 	if d.heartbeat > 0 {
-		beat = x.eng.clock.NewTimer(x.eng.clock.Now().Add(d.heartbeat))
+		last := d.started
+		if at, ok := x.recoveredBeats[d.info.Token]; ok && at.After(last) {
+			last = at
+		}
+		beat = x.eng.clock.NewTimer(last.Add(d.heartbeat))
 	}
 	stop := func() {
 		x.eng.stopTimer(timer)
@@ -448,7 +453,7 @@ func (d *dispatch) run() outcome {
 	}
 	var results <-chan handlerResult
 	var callbacks <-chan callbackMsg
-	var beats <-chan struct{}
+	var beats <-chan time.Time
 	if p != nil {
 		callbacks, beats = p.result, p.beats
 	}
@@ -490,10 +495,12 @@ func (d *dispatch) run() outcome {
 			c = nil
 			stop()
 			return outcome{output: msg.output, f: msg.f, ack: msg.ack}
-		case <-beats:
+		case at := <-beats:
 			x.resume()
-			x.eng.stopTimer(beat)
-			beat = x.eng.clock.NewTimer(x.eng.clock.Now().Add(d.heartbeat))
+			if d.heartbeat > 0 {
+				x.eng.stopTimer(beat)
+				beat = x.eng.clock.NewTimer(at.Add(d.heartbeat))
+			}
 		case <-timerC:
 			x.resume()
 			timer = nil
@@ -654,7 +661,7 @@ type parked struct {
 	mu     sync.Mutex
 	closed error
 	result chan callbackMsg
-	beats  chan struct{}
+	beats  chan time.Time // the time of each heartbeat
 }
 
 // close ends the wait for the token; later SendTask* calls get err. A

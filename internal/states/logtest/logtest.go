@@ -154,6 +154,48 @@ func Run(t *testing.T, open Opener, reopen bool) {
 		}
 	})
 
+	t.Run("heartbeats", func(t *testing.T) {
+		loc := t.TempDir()
+		log := open(t, loc)
+		t0 := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+		if err := log.Append([]*states.Event{event("x", 1, states.ExecutionStarted, states.Detail{})}); err != nil {
+			t.Fatal(err)
+		}
+		beats := []struct {
+			token string
+			at    time.Time
+		}{
+			{"t1", t0.Add(time.Minute)},
+			{"t2", t0.Add(2 * time.Minute)},
+			{"t1", t0.Add(3 * time.Minute)},
+			{"t1", t0}, // earlier than the one recorded: no change
+		}
+		for _, b := range beats {
+			if err := log.Beat("x", b.token, b.at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if reopen {
+			log.Close()
+			log = open(t, loc)
+		}
+		defer log.Close()
+		got, err := log.Beats("x")
+		want := map[string]time.Time{"t1": t0.Add(3 * time.Minute), "t2": t0.Add(2 * time.Minute)}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("heartbeats %v, %v; want %v", got, err, want)
+		}
+		if got, err := log.Beats("y"); err != nil || len(got) != 0 {
+			t.Fatalf("heartbeats of another execution: %v, %v", got, err)
+		}
+		if err := log.Append([]*states.Event{event("x", 2, states.ExecutionSucceeded, states.Detail{HasOutput: true})}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := log.Beats("x"); err != nil || len(got) != 0 {
+			t.Fatalf("heartbeats once the execution closed: %v, %v", got, err)
+		}
+	})
+
 	t.Run("state machines", func(t *testing.T) {
 		loc := t.TempDir()
 		log := open(t, loc)
