@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -25,8 +26,9 @@ const shutdownGrace = 10 * time.Second
 
 func newStatesServeCmd() *cobra.Command {
 	var addr, dataDir, region, account, mockConfig string
+	var parkUnhandled bool
 	cmd := &cobra.Command{
-		Use:   "serve [--addr HOST:PORT] [--data-dir DIR] [--mock-config FILE]",
+		Use:   "serve [--addr HOST:PORT] [--data-dir DIR] [--mock-config FILE] [--park-unhandled=false]",
 		Short: "Serve the Step Functions API of the embedded engine",
 		Long: `Serve runs the embedded engine behind the AWS Step Functions API (the JSON 1.0
 protocol, X-Amz-Target: AWSStepFunctions.<Operation>), so that the AWS CLI and
@@ -42,14 +44,22 @@ Requests are not authenticated: any credentials and any SigV4 signature are
 accepted, so keep the server on a loopback address.
 
 Task states are answered from the Step Functions Local mock config given by
---mock-config, for executions started on '<state machine ARN>#<test case>';
-other Task states fail, as nothing real is called.
+--mock-config, for executions started on '<state machine ARN>#<test case>'.
+Nothing real is called: a Task whose resource waits for a task token
+(.waitForTaskToken) parks its token instead, as if a worker had received it,
+until you complete the task with send-task-success or send-task-failure. The
+server prints each parked token, and the token is in the TaskScheduled event's
+parameters (get-execution-history) wherever the definition passes
+$$.Task.Token, as on AWS. With --park-unhandled=false such tasks fail, like
+every other Task state that the mock config does not answer.
 
 Stop the server with Ctrl-C or SIGTERM: running executions stop where they
 are and resume at the next start.`,
 		Example: `  sluice states serve --addr 127.0.0.1:8083 --data-dir .sluice
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
-  aws stepfunctions --endpoint-url http://127.0.0.1:8083 list-state-machines`,
+  aws stepfunctions --endpoint-url http://127.0.0.1:8083 list-state-machines
+  aws stepfunctions --endpoint-url http://127.0.0.1:8083 send-task-success \
+      --task-token TOKEN --task-output '{"approved": true}'`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usageError(fmt.Errorf("unexpected arguments %q", args))
@@ -76,7 +86,11 @@ are and resume at the next start.`,
 			if err != nil {
 				return err
 			}
-			eng, err := states.New(states.Options{Log: store, Region: region, Account: account, Mocks: mocks})
+			opts := states.Options{Log: store, Region: region, Account: account, Mocks: mocks, ParkUnhandled: parkUnhandled}
+			if parkUnhandled {
+				opts.Parked = printParked(cmd.OutOrStdout(), "http://"+ln.Addr().String())
+			}
+			eng, err := states.New(opts)
 			if err != nil {
 				store.Close()
 				return fmt.Errorf("start engine: %w", err)
@@ -90,8 +104,18 @@ are and resume at the next start.`,
 	f.StringVar(&region, "region", "us-east-1", "AWS region in the ARNs")
 	f.StringVar(&account, "account", "123456789012", "AWS account id in the ARNs")
 	f.StringVar(&mockConfig, "mock-config", "", "Step Functions Local MockConfigFile `file` answering Task states")
+	f.BoolVar(&parkUnhandled, "park-unhandled", true, "park the task token of a .waitForTaskToken Task that nothing answers, for send-task-success")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	return cmd
+}
+
+// printParked returns the engine's Parked callback: it prints how to
+// complete each parked task.
+func printParked(out io.Writer, url string) func(states.TaskInfo) {
+	return func(info states.TaskInfo) {
+		fmt.Fprintf(out, "Task %s of %s waits for its task token:\n  aws stepfunctions --endpoint-url %s send-task-success --task-token %s --task-output '{}'\n",
+			info.StateName, info.ExecutionArn, url, info.Token)
+	}
 }
 
 // serveStates serves the API on ln until SIGINT or SIGTERM, then lets the

@@ -107,8 +107,8 @@ func (p *serveProcess) client() *sfn.Client {
 }
 
 // TestStatesServe runs the server as a process: the AWS CLI drives it, and
-// an execution left waiting when it stops finishes after a restart on the
-// same data folder.
+// executions left waiting when it stops (on a Wait state, on a task token
+// that nothing answers) finish after a restart on the same data folder.
 func TestStatesServe(t *testing.T) {
 	dataDir := t.TempDir()
 	ctx := context.Background()
@@ -129,7 +129,11 @@ func TestStatesServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	parked := startParked(t, c)
 	srv.stop(t)
+	if !strings.Contains(srv.stdout.String(), "send-task-success --task-token "+parked.token) {
+		t.Fatalf("serve did not print the parked token %s; printed:\n%s", parked.token, srv.stdout.String())
+	}
 
 	srv = startServe(t, dataDir)
 	c = srv.client()
@@ -145,17 +149,93 @@ func TestStatesServe(t *testing.T) {
 	if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != `{"n":1}` {
 		t.Fatalf("after the restart the execution is %s with output %q", d.Status, aws.ToString(d.Output))
 	}
+	if _, ok := awsCLIPath(t); ok {
+		runAWS(t, srv.url, "send-task-success", "--task-token", parked.token, "--task-output", `{"approved":true}`)
+	} else if _, err := c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(parked.token), Output: aws.String(`{"approved":true}`)}); err != nil {
+		t.Fatalf("complete the parked task after the restart: %v", err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if d, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(parked.execution)}); err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != types.ExecutionStatusRunning || time.Now().After(deadline) {
+			break
+		}
+	}
+	if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != `{"approval":{"approved":true},"order":7}` {
+		t.Fatalf("the parked execution is %s with output %q", d.Status, aws.ToString(d.Output))
+	}
 	srv.stop(t)
 }
 
-// awsCLI runs AWS CLI commands against the server, when the CLI is
-// installed (it must be under CI).
-func awsCLI(t *testing.T, url, machine string) {
-	bin, err := exec.LookPath("aws")
+// parkedTask is an execution whose callback task nothing answers.
+type parkedTask struct {
+	execution, token string
+}
+
+// startParked starts an execution whose .waitForTaskToken task has no
+// handler, and reads its task token where a user would: in the
+// TaskScheduled event's parameters.
+func startParked(t *testing.T, c *sfn.Client) parkedTask {
+	t.Helper()
+	ctx := context.Background()
+	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("Approval"),
+		Definition: aws.String(`{"StartAt": "Approve", "States": {"Approve": {"Type": "Task",
+		  "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+		  "Parameters": {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/approvals", "MessageBody": {"token.$": "$$.Task.Token"}},
+		  "ResultPath": "$.approval", "End": true}}}`),
+		RoleArn: aws.String("arn:aws:iam::123456789012:role/states"),
+	})
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the aws CLI is not on PATH")
+		t.Fatal(err)
+	}
+	start, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String("parked"), Input: aws.String(`{"order":7}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		h, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: start.ExecutionArn})
+		if err != nil {
+			t.Fatal(err)
 		}
+		var token string
+		submitted := false
+		for _, e := range h.Events {
+			if d := e.TaskScheduledEventDetails; d != nil {
+				var params struct{ MessageBody struct{ Token string } }
+				if err := json.Unmarshal([]byte(aws.ToString(d.Parameters)), &params); err != nil {
+					t.Fatal(err)
+				}
+				token = params.MessageBody.Token
+			}
+			submitted = submitted || e.Type == types.HistoryEventTypeTaskSubmitted
+		}
+		if submitted && token != "" {
+			return parkedTask{execution: *start.ExecutionArn, token: token}
+		}
+	}
+	t.Fatal("the task was not parked")
+	return parkedTask{}
+}
+
+// awsCLIPath returns the AWS CLI; it must be installed under CI.
+func awsCLIPath(t *testing.T) (string, bool) {
+	t.Helper()
+	bin, err := exec.LookPath("aws")
+	if err != nil && os.Getenv("CI") != "" {
+		t.Fatal("the aws CLI is not on PATH")
+	}
+	return bin, err == nil
+}
+
+// runAWS runs an AWS CLI stepfunctions command against the server, with
+// made-up credentials and no configuration of the user's, and returns
+// what it printed.
+func runAWS(t *testing.T, url string, args ...string) []byte {
+	t.Helper()
+	bin, ok := awsCLIPath(t)
+	if !ok {
 		t.Skip("the aws CLI is not on PATH")
 	}
 	home := t.TempDir()
@@ -169,6 +249,20 @@ func awsCLI(t *testing.T, url, machine string) {
 		"AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1", "AWS_PAGER=",
 		"AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"),
 		"AWS_EC2_METADATA_DISABLED=true")
+	cmd := exec.Command(bin, append([]string{"stepfunctions", "--endpoint-url", url, "--output", "json"}, args...)...)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("aws %s: %v\n%s", args[0], err, stderr.String())
+	}
+	return out
+}
+
+// awsCLI runs AWS CLI commands against the server, when the CLI is
+// installed (it must be under CI).
+func awsCLI(t *testing.T, url, machine string) {
 	tests := []struct {
 		name  string
 		args  []string
@@ -183,14 +277,7 @@ func awsCLI(t *testing.T, url, machine string) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(bin, append([]string{"stepfunctions", "--endpoint-url", url, "--output", "json"}, tt.args...)...)
-			cmd.Env = env
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("aws %s: %v\n%s", tt.name, err, stderr.String())
-			}
+			out := runAWS(t, url, tt.args...)
 			var obj map[string]json.RawMessage
 			if err := json.Unmarshal(out, &obj); err != nil {
 				t.Fatalf("aws printed %s: %v", out, err)
@@ -217,6 +304,7 @@ func TestStatesServeUsage(t *testing.T) {
 		{"missing mock config", []string{"--mock-config", filepath.Join(t.TempDir(), "none.json")}, "read mock config"},
 		{"extra argument", []string{"now"}, "unexpected arguments"},
 		{"unknown flag", []string{"--port", "1"}, "unknown flag"},
+		{"not a boolean", []string{"--park-unhandled=maybe"}, `invalid argument "maybe"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -50,7 +50,8 @@
 // Task states are answered by Go handlers registered by resource ARN
 // (Registry), or by the mocked responses of a Step Functions Local
 // MockConfigFile test case. Nothing real is ever called: a Task with
-// neither fails.
+// neither fails, unless it waits for a task token and the engine parks such
+// tokens for a person or a script to answer (Options.ParkUnhandled).
 //
 // The interpreter, the history and the replay are written by hand: no Go
 // library implements the States Language, and the embedded engine must

@@ -24,6 +24,16 @@ type Options struct {
 	// Mocks answer the Task states of executions started with a test case
 	// ("<state machine ARN>#<test case>"), as Step Functions Local does.
 	Mocks *MockConfig
+	// ParkUnhandled makes a .waitForTaskToken Task whose resource has no
+	// handler park its task token instead of failing, as if a worker had
+	// received the token: the task is recorded as submitted and waits for
+	// SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat, or its
+	// timeouts. The token is in the TaskScheduled event's parameters
+	// wherever the definition passes $$.Task.Token, as on AWS.
+	ParkUnhandled bool
+	// Parked, when set, is told of each task that ParkUnhandled parks,
+	// once its TaskSubmitted event is durable.
+	Parked func(TaskInfo)
 	// Region and Account appear in ARNs; us-east-1 and 123456789012 by
 	// default.
 	Region  string
@@ -34,13 +44,15 @@ type Options struct {
 // Its methods are the Step Functions operations; their errors are *APIError
 // values named after the service's exceptions.
 type Engine struct {
-	log      EventLog
-	clock    Clock
-	act      activity
-	handlers *Registry
-	mocks    *MockConfig
-	region   string
-	account  string
+	log       EventLog
+	clock     Clock
+	act       activity
+	handlers  *Registry
+	mocks     *MockConfig
+	unhandled bool
+	parked    func(TaskInfo)
+	region    string
+	account   string
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -68,7 +80,7 @@ type machine struct {
 func New(opts Options) (*Engine, error) {
 	e := &Engine{
 		log: opts.Log, clock: opts.Clock, handlers: opts.Handlers, mocks: opts.Mocks,
-		region: opts.Region, account: opts.Account,
+		unhandled: opts.ParkUnhandled, parked: opts.Parked, region: opts.Region, account: opts.Account,
 		machines: map[string]*machine{}, execs: map[string]*execution{}, byMachine: map[string][]*execution{},
 		tokens: map[string]*parked{}, ended: map[string]error{},
 	}

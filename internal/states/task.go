@@ -424,12 +424,20 @@ func (d *dispatch) run() outcome {
 	var c *call
 	if !d.submitted {
 		h, input, err := d.handler()
-		if err != nil {
+		switch {
+		case err != nil && r.callback() && x.eng.unhandled:
+			d.submitWithoutOutput()
+			x.flush()
+			if x.eng.parked != nil {
+				x.eng.parked(d.info)
+			}
+		case err != nil:
 			return outcome{f: newFailure(errTaskFailed, err.Error())}
+		default:
+			x.flush()
+			ctx := context.WithValue(s.ctx, taskInfoKey{}, d.info)
+			c = x.eng.startHandler(ctx, h, marshal(input))
 		}
-		x.flush()
-		ctx := context.WithValue(s.ctx, taskInfoKey{}, d.info)
-		c = x.eng.startHandler(ctx, h, marshal(input))
 	} else {
 		x.flush()
 	}
@@ -545,6 +553,12 @@ func (d *dispatch) submitBeforeCallback(c *call) {
 			return
 		}
 	}
+	d.submitWithoutOutput()
+}
+
+// submitWithoutOutput records TaskSubmitted for a task whose submission
+// has no output to show: its handler has not returned, or it has none.
+func (d *dispatch) submitWithoutOutput() {
 	r := d.st.n.resource
 	d.submitted = true
 	d.st.s.emit(&Event{Type: TaskSubmitted, Detail: Detail{ResourceType: r.service, Resource: r.resourceName()}})
