@@ -30,7 +30,9 @@ type started struct {
 	count atomic.Int64
 }
 
-func newStarted() *started { return &started{at: map[string]time.Time{}, wake: make(chan string, 1<<16)} }
+func newStarted() *started {
+	return &started{at: map[string]time.Time{}, wake: make(chan string, 1<<16)}
+}
 
 func (s *started) Run(_ context.Context, job *action.Job) (*action.Result, error) {
 	s.count.Add(1)
