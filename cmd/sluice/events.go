@@ -25,8 +25,8 @@ func newEventsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "events [--follow] [--data-dir DIR] [--pipeline NAME]",
 		Short: "Print the CodePipeline events of a data folder, one JSON event a line",
-		Long: `Events prints the pipeline, stage and action state-change events that the
-server and local runs wrote to <data-dir>/events.jsonl, as EventBridge delivers
+		Long: `Events prints the pipeline, stage and action state-change events that
+'sluice serve' wrote to <data-dir>/events.jsonl, as EventBridge delivers
 CodePipeline's events: one JSON object a line. --follow keeps printing new
 events as they come, until interrupted.`,
 		Example: `  sluice events --data-dir .sluice

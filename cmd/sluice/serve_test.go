@@ -364,3 +364,49 @@ func actionExecutionsOf(t *testing.T, c *codepipeline.Client, name string) []typ
 	}
 	return out
 }
+
+// TestServeStopsOnSIGTERM stops the server gracefully: it says so, exits
+// 0 and releases the data folder, which a new server opens with the
+// execution it left waiting.
+func TestServeStopsOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs sluice serve as a process")
+	}
+	dataDir, pipelines := t.TempDir(), t.TempDir()
+	raw, err := os.ReadFile("testdata/serve/crash.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(pipelines, "crash.json"), raw, 0o644)
+	writeSource(t, dataDir)
+	srv := serve(t, dataDir, "--pipelines", pipelines)
+	c := srv.client(t, dataDir)
+	waitApprovals(t, c, 1)
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-srv.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("sluice serve did not stop on SIGTERM")
+	}
+	if code := srv.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("sluice serve exited with %d", code)
+	}
+	srv = serve(t, dataDir, "--pipelines", pipelines)
+	c = srv.client(t, dataDir)
+	pending := approvalsOf(t, c)
+	if len(pending) != 1 {
+		t.Fatalf("after the restart %d approvals wait", len(pending))
+	}
+	if _, err := c.PutApprovalResult(context.Background(), approvalInput(pending[0], "after a restart")); err != nil {
+		t.Fatal(err)
+	}
+	for range 3000 {
+		if execs := executionsOf(t, c, "crash"); len(execs) == 1 && execs[0].Status == types.PipelineExecutionStatusSucceeded {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the execution never succeeded after the restart")
+}

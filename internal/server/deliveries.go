@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -169,6 +170,24 @@ func (s *Server) startOne(ctx context.Context, p store.PendingStart) error {
 		return fmt.Errorf("start %s of %s for delivery %s: %w", p.ExecutionID, p.PipelineName, p.DeliveryID, err)
 	default:
 		s.log.Info("execution started", "pipeline", p.PipelineName, "execution", p.ExecutionID, "trigger", p.Trigger.TriggerType)
+		if name, ok := strings.CutPrefix(p.Trigger.TriggerDetail, webhook.ARN(s.opts.Region, s.opts.Account, "")); ok && p.Trigger.TriggerType == trigger.TypeWebhook {
+			s.triggered(ctx, name, p.Received)
+		}
 	}
 	return s.Local.Runtime.Store.DonePendingStart(ctx, p)
+}
+
+// triggered records when a webhook last started an execution
+// (ListWebhooks' lastTriggered); losing the race with a PutWebhook of the
+// same webhook loses only that time.
+func (s *Server) triggered(ctx context.Context, name string, at time.Time) {
+	st := s.Local.Runtime.Store
+	w, err := st.GetWebhook(ctx, name)
+	if err != nil || !w.Value.LastTriggered.Before(at) {
+		return
+	}
+	w.Value.LastTriggered = at
+	if err := st.PutWebhook(ctx, w); err != nil && !errors.Is(err, store.ErrConditionFailed) {
+		s.log.Warn("record webhook trigger time", "webhook", name, "error", err)
+	}
 }

@@ -256,6 +256,10 @@ func TestWebhookDeliveries(t *testing.T) {
 		aws.ToString(execs[0].Trigger.TriggerDetail) != "arn:aws:codepipeline:us-east-1:123456789012:webhook:release-hook" {
 		t.Errorf("executions %+v", execs)
 	}
+	hooks, err := ts.client.ListWebhooks(ctx, &codepipeline.ListWebhooksInput{})
+	if err != nil || len(hooks.Webhooks) != 1 || hooks.Webhooks[0].LastTriggered == nil {
+		t.Errorf("webhook after a delivery: %+v, %v", hooks, err)
+	}
 }
 
 // TestEventBridgeEvents posts an S3 Object Created event: it starts the
