@@ -88,36 +88,29 @@ func (m Embedded) RedriveExecution(ctx context.Context, pipeline, id string) err
 
 // OpenEngine opens the embedded engine for this runtime: it registers the
 // gate and action handlers under the Lambda ARNs that the runtime's Compile
-// options name, opens the engine (which resumes the executions its log holds
-// open) and makes it the runtime's Tokens and Engine. A handler that a resumed
-// execution calls while the engine is still opening waits until the runtime
-// is wired.
+// options name, opens the engine, makes it the runtime's Tokens and Engine,
+// and only then lets the executions its log holds open resume.
 func (r *Runtime) OpenEngine(opts states.Options) (*states.Engine, error) {
 	if opts.Handlers == nil {
 		opts.Handlers = states.NewRegistry()
 	}
-	ready := make(chan struct{})
-	opts.Handlers.Register(r.Compile.GateARN(), handler(ready, r.HandleGate))
-	opts.Handlers.Register(r.Compile.ActionARN(), handler(ready, r.HandleAction))
+	opts.Handlers.Register(r.Compile.GateARN(), handler(r.HandleGate))
+	opts.Handlers.Register(r.Compile.ActionARN(), handler(r.HandleAction))
+	opts.DeferResume = true
 	eng, err := states.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open the embedded engine: %w", err)
 	}
 	m := Embedded{Engine: eng}
 	r.Tokens, r.Engine = m, m
-	close(ready)
+	eng.Resume()
 	return eng, nil
 }
 
 // handler adapts an aws-lambda-go style handler to the engine's: JSON in,
-// JSON out, errors passed on for the engine to name. It waits for ready.
-func handler[E, R any](ready <-chan struct{}, fn func(context.Context, E) (R, error)) states.Handler {
+// JSON out, errors passed on for the engine to name.
+func handler[E, R any](fn func(context.Context, E) (R, error)) states.Handler {
 	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
-		select {
-		case <-ready:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
 		var ev E
 		if err := json.Unmarshal(input, &ev); err != nil {
 			return nil, fmt.Errorf("decode event: %w", err)

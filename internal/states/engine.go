@@ -34,6 +34,12 @@ type Options struct {
 	// Parked, when set, is told of each task that ParkUnhandled parks,
 	// once its TaskSubmitted event is durable.
 	Parked func(TaskInfo)
+	// DeferResume holds the executions that New resumes from the log
+	// until Resume is called, so that the caller can finish its wiring
+	// (register handlers, hand the engine to them) before they run.
+	// SendTask* calls for their tokens wait for them meanwhile; new
+	// executions run at once.
+	DeferResume bool
 	// Region and Account appear in ARNs; us-east-1 and 123456789012 by
 	// default.
 	Region  string
@@ -67,6 +73,14 @@ type Engine struct {
 	seq       uint64
 	tokens    map[string]*parked
 	ended     map[string]error
+	holding   bool      // DeferResume: resumed executions wait in held
+	held      []heldRun // until Resume
+}
+
+// heldRun is a resumed execution that waits for Resume.
+type heldRun struct {
+	x         *execution
+	startedID int64
 }
 
 // machine is a state machine and its compiled definition.
@@ -76,11 +90,13 @@ type machine struct {
 }
 
 // New opens an engine on a log and resumes every execution the log holds
-// open, from its history.
+// open, from its history (with Options.DeferResume, once Resume is
+// called).
 func New(opts Options) (*Engine, error) {
 	e := &Engine{
 		log: opts.Log, clock: opts.Clock, handlers: opts.Handlers, mocks: opts.Mocks,
 		unhandled: opts.ParkUnhandled, parked: opts.Parked, region: opts.Region, account: opts.Account,
+		holding:  opts.DeferResume,
 		machines: map[string]*machine{}, execs: map[string]*execution{}, byMachine: map[string][]*execution{},
 		tokens: map[string]*parked{}, ended: map[string]error{},
 	}
@@ -499,10 +515,34 @@ func (e *Engine) newExecution(arn, name string, m *machine, input any, inputText
 
 // launch starts the goroutine of an execution.
 func (e *Engine) launch(x *execution, startedID int64) {
+	e.arm(x)
+	e.run(x, startedID)
+}
+
+// arm gives an execution the context its run is stopped through.
+func (e *Engine) arm(x *execution) {
+	x.mu.Lock()
 	x.ctx, x.cancel = context.WithCancelCause(e.ctx)
+	x.mu.Unlock()
+}
+
+// run starts the goroutine of an armed execution.
+func (e *Engine) run(x *execution, startedID int64) {
 	e.busy()
 	e.wg.Add(1)
 	go x.run(startedID)
+}
+
+// Resume runs the executions resumed from the log that Options.DeferResume
+// held. It does nothing without DeferResume, or once called.
+func (e *Engine) Resume() {
+	e.mu.Lock()
+	held := e.held
+	e.held, e.holding = nil, false
+	e.mu.Unlock()
+	for _, h := range held {
+		e.run(h.x, h.startedID)
+	}
 }
 
 // closeExecution records that an execution reached its terminal event,
@@ -953,7 +993,16 @@ func (e *Engine) resume(x *execution, started *Event) error {
 		x.redriven = last.ID
 	}
 	e.registerRecoveredTokens(x)
-	e.launch(x, started.ID)
+	e.arm(x)
+	e.mu.Lock()
+	hold := e.holding
+	if hold {
+		e.held = append(e.held, heldRun{x: x, startedID: started.ID})
+	}
+	e.mu.Unlock()
+	if !hold {
+		e.run(x, started.ID)
+	}
 	return nil
 }
 
