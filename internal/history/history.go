@@ -44,6 +44,9 @@ type Options struct {
 type Store struct {
 	db       *sql.DB
 	maxBatch int
+	// beating holds the executions with recorded heartbeats, whose rows
+	// go when they close; only the writer uses it.
+	beating  map[string]bool
 	reqs     chan *appendReq
 	done     chan struct{}
 	closeMu  sync.RWMutex
@@ -126,9 +129,31 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db, maxBatch: opts.MaxBatch, reqs: make(chan *appendReq, 1024), done: make(chan struct{})}
+	if s.beating, err = beatingExecutions(db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.writerWG.Add(1)
 	go s.writer()
 	return s, nil
+}
+
+// beatingExecutions returns the executions that have heartbeats recorded.
+func beatingExecutions(db *sql.DB) (map[string]bool, error) {
+	rows, err := db.Query(`SELECT DISTINCT execution FROM heartbeats`)
+	if err != nil {
+		return nil, fmt.Errorf("query heartbeats: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var x string
+		if err := rows.Scan(&x); err != nil {
+			return nil, fmt.Errorf("read heartbeats: %w", err)
+		}
+		out[x] = true
+	}
+	return out, rows.Err()
 }
 
 // migrate brings a database created by an earlier version up to the
@@ -245,6 +270,7 @@ func (s *Store) commit(batch []*appendReq) error {
 		return fmt.Errorf("prepare event insert: %w", err)
 	}
 	defer insert.Close()
+	var unbeaten []string // executions whose heartbeats the transaction deletes
 	for _, req := range batch {
 		if b := req.beat; b != nil {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO heartbeats (execution, token, at) VALUES (?, ?, ?)
@@ -252,6 +278,9 @@ func (s *Store) commit(batch []*appendReq) error {
 				b.execution, b.token, b.at.UnixNano()); err != nil {
 				return fmt.Errorf("record heartbeat of %s: %w", b.execution, err)
 			}
+			// Marked before the commit: should it fail, a close only
+			// deletes rows that are not there.
+			s.beating[b.execution] = true
 		}
 		for _, e := range req.events {
 			data := e.Encode()
@@ -265,8 +294,9 @@ func (s *Store) commit(batch []*appendReq) error {
 			case e.Type == states.ExecutionRedriven:
 				_, err = tx.ExecContext(ctx, `UPDATE executions SET status = ?, redriven = ? WHERE arn = ?`, data, data, e.Execution)
 			case states.IsTerminal(e.Type):
-				if _, err = tx.ExecContext(ctx, `UPDATE executions SET status = ? WHERE arn = ?`, data, e.Execution); err == nil {
+				if _, err = tx.ExecContext(ctx, `UPDATE executions SET status = ? WHERE arn = ?`, data, e.Execution); err == nil && s.beating[e.Execution] {
 					_, err = tx.ExecContext(ctx, `DELETE FROM heartbeats WHERE execution = ?`, e.Execution)
+					unbeaten = append(unbeaten, e.Execution)
 				}
 			}
 			if err != nil {
@@ -276,6 +306,9 @@ func (s *Store) commit(batch []*appendReq) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit history: %w", err)
+	}
+	for _, x := range unbeaten {
+		delete(s.beating, x)
 	}
 	return nil
 }

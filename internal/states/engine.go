@@ -396,14 +396,6 @@ func (e *Engine) finishDeletion(arn string) error {
 	return nil
 }
 
-// machineStatus returns the status of a state machine, "" once deleted.
-func (e *Engine) machineStatus(arn string) string {
-	m, err := e.machine(arn)
-	if err != nil {
-		return ""
-	}
-	return m.describe().Status
-}
 
 // StartExecutionInput is the input of StartExecution.
 type StartExecutionInput struct {
@@ -612,13 +604,16 @@ func (x *execution) describe() *ExecutionDescription {
 // notRedrivable says why the closed executions of a state machine cannot
 // be redriven, "" when they can.
 func (e *Engine) notRedrivable(machineArn string) string {
-	switch e.machineStatus(machineArn) {
-	case "ACTIVE":
-		return ""
-	case "DELETING":
+	e.mu.Lock()
+	m := e.machines[machineArn]
+	e.mu.Unlock()
+	switch {
+	case m == nil || m.rec.Deleted:
+		return "State machine does not exist"
+	case m.rec.Deleting:
 		return "State machine is in DELETING status"
 	}
-	return "State machine does not exist"
+	return ""
 }
 
 func (e *Engine) execution(arn string) (*execution, error) {
