@@ -396,7 +396,6 @@ func (e *Engine) finishDeletion(arn string) error {
 	return nil
 }
 
-
 // StartExecutionInput is the input of StartExecution.
 type StartExecutionInput struct {
 	// StateMachineArn may end in "#<test case>" to answer Task states from
