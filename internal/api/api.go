@@ -161,15 +161,6 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// Operations lists the operations the handler serves.
-func (h *Handler) Operations() []string {
-	out := make([]string, 0, len(h.ops))
-	for name := range h.ops {
-		out = append(out, name)
-	}
-	return out
-}
-
 // ServeHTTP answers one API request: authenticate, run, answer.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", uuid.NewString())
