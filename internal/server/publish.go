@@ -36,8 +36,10 @@ type publisher struct {
 	mu   sync.Mutex
 	seen map[string]seenStatus
 
-	queue chan []store.Change
-	done  chan struct{}
+	closing sync.RWMutex
+	closed  bool
+	queue   chan []store.Change
+	done    chan struct{}
 }
 
 type seenStatus struct {
@@ -56,14 +58,22 @@ func newPublisher(pub events.Publisher, st *store.Store, region, account string,
 	return p
 }
 
-// observe is the store's observer.
+// observe is the store's observer. Changes that arrive after close (a
+// transaction that committed while the server was closing) are dropped.
 func (p *publisher) observe(_ context.Context, changes []store.Change) {
-	p.queue <- changes
+	p.closing.RLock()
+	defer p.closing.RUnlock()
+	if !p.closed {
+		p.queue <- changes
+	}
 }
 
 // close sends what is queued and stops.
 func (p *publisher) close() {
+	p.closing.Lock()
+	p.closed = true
 	close(p.queue)
+	p.closing.Unlock()
 	<-p.done
 }
 
