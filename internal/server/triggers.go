@@ -6,11 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/sluice-ci/sluice/internal/api"
 	"github.com/sluice-ci/sluice/internal/store"
@@ -91,7 +96,7 @@ func (s *Server) matchRepository(ctx context.Context, d *webhook.Delivery, id st
 	case d.Push != nil:
 		ev = trigger.FromPush(d.Push)
 	case d.PullRequest != nil:
-		ev = trigger.FromPullRequest(d.PullRequest, nil)
+		ev = trigger.FromPullRequest(d.PullRequest, s.pullRequestFiles(d.PullRequest))
 	default:
 		return nil, nil
 	}
@@ -197,4 +202,71 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 		ids[i] = p.ExecutionID
 	}
 	reply(http.StatusAccepted, fmt.Sprintf("accepted: %d executions start", len(starts)), ids)
+}
+
+// repoName is a GitHub owner/repository name that is safe as a path.
+var repoName = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+
+// pullRequestFiles returns the function that lists the files a pull
+// request changes, which GitHub's delivery does not carry: they are read
+// from the local git repository that stands in for the GitHub repository
+// (git/<owner>/<repository> in the data folder), as the difference between
+// the head commit and its merge base with the base commit. Without that
+// repository or those commits, the files are not known and a file path
+// filter does not match.
+func (s *Server) pullRequestFiles(pr *webhook.PullRequestEvent) func() ([]string, error) {
+	full := pr.Repository.FullName
+	if !repoName.MatchString(full) || strings.Contains(full, "..") {
+		return nil
+	}
+	dir := filepath.Join(s.opts.DataDir, "git", filepath.FromSlash(full))
+	return func() ([]string, error) {
+		files, err := changedFiles(dir, pr.PullRequest.Base.SHA, pr.PullRequest.Head.SHA)
+		if err != nil {
+			s.log.Info("the files of a pull request are not known", "repository", full, "pull request", pr.Number, "error", err)
+			return nil, nil
+		}
+		return files, nil
+	}
+}
+
+// changedFiles lists the files that differ between head and its merge
+// base with base, in the repository at dir.
+func changedFiles(dir, baseSHA, headSHA string) ([]string, error) {
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	head, err := repo.CommitObject(plumbing.NewHash(headSHA))
+	if err != nil {
+		return nil, fmt.Errorf("pull request head %s: %w", headSHA, err)
+	}
+	base, err := repo.CommitObject(plumbing.NewHash(baseSHA))
+	if err != nil {
+		return nil, fmt.Errorf("pull request base %s: %w", baseSHA, err)
+	}
+	if bases, err := base.MergeBase(head); err == nil && len(bases) > 0 {
+		base = bases[0]
+	}
+	from, err := base.Tree()
+	if err != nil {
+		return nil, err
+	}
+	to, err := head.Tree()
+	if err != nil {
+		return nil, err
+	}
+	changes, err := from.Diff(to)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, ch := range changes {
+		for _, name := range []string{ch.From.Name, ch.To.Name} {
+			if name != "" && !slices.Contains(files, name) {
+				files = append(files, name)
+			}
+		}
+	}
+	return files, nil
 }

@@ -6,13 +6,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/sluice-ci/sluice/internal/server"
 	"github.com/sluice-ci/sluice/internal/webhook"
@@ -165,13 +171,16 @@ func TestTriggerFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts.waitExecutions("app", 1)
-	pr := func(action, base string) []byte {
+	// The local repository standing in for acme/app: a base commit, a
+	// head that changes a source file, and one that changes docs only.
+	base, srcHead, docsHead := localRepository(t, filepath.Join(ts.dataDir, "git", "acme", "app"))
+	pr := func(action, baseRef, head string) []byte {
 		body, _ := json.Marshal(map[string]any{
 			"action": action, "number": 7,
 			"repository": map[string]any{"full_name": "acme/app"},
 			"pull_request": map[string]any{"title": "t", "user": map[string]any{"login": "dev"},
-				"base": map[string]any{"ref": base, "sha": strings.Repeat("b", 40)},
-				"head": map[string]any{"ref": "feature", "sha": strings.Repeat("c", 40)}},
+				"base": map[string]any{"ref": baseRef, "sha": base},
+				"head": map[string]any{"ref": "feature", "sha": head}},
 		})
 		return body
 	}
@@ -189,9 +198,11 @@ func TestTriggerFilters(t *testing.T) {
 		{"a version tag", "push", push("refs/tags/v1.2", strings.Repeat("6", 40)), true},
 		{"another tag", "push", push("refs/tags/nightly", strings.Repeat("7", 40)), false},
 		{"another repository", "push", bytes.Replace(push("refs/heads/main", strings.Repeat("8", 40), "src/a.go"), []byte("acme/app"), []byte("acme/web"), 1), false},
-		{"a pull request opened on main", "pull_request", pr("opened", "main"), true},
-		{"a pull request closed", "pull_request", pr("closed", "main"), false},
-		{"a pull request on another base", "pull_request", pr("opened", "develop"), false},
+		{"a pull request opened on main changing src", "pull_request", pr("opened", "main", srcHead), true},
+		{"a pull request opened on main changing docs only", "pull_request", pr("opened", "main", docsHead), false},
+		{"a pull request closed", "pull_request", pr("closed", "main", srcHead), false},
+		{"a pull request on another base", "pull_request", pr("opened", "develop", srcHead), false},
+		{"a pull request whose commits are not here", "pull_request", pr("opened", "main", strings.Repeat("c", 40)), false},
 		{"a ping", "ping", []byte(`{"zen":"hi"}`), false},
 	}
 	want := 1
@@ -302,4 +313,43 @@ func TestEventBridgeEvents(t *testing.T) {
 	if execs := ts.executions("release"); len(execs) != 2 || execs[0].Trigger.TriggerType != types.TriggerTypeCloudWatchEvent {
 		t.Errorf("executions %+v", execs)
 	}
+}
+
+// localRepository makes a git repository at dir with a base commit and two
+// commits on it, one changing src/main.go, the other docs/guide.md, and
+// returns their hashes.
+func localRepository(t *testing.T, dir string) (base, src, docs string) {
+	t.Helper()
+	repo, err := git.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := func(file string) plumbing.Hash {
+		path := filepath.Join(dir, filepath.FromSlash(file))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(file+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := wt.Add(file); err != nil {
+			t.Fatal(err)
+		}
+		h, err := wt.Commit("change "+file, &git.CommitOptions{Author: &object.Signature{Name: "dev", Email: "dev@example.com", When: time.Now()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	b := commit("README")
+	s := commit("src/main.go")
+	if err := wt.Checkout(&git.CheckoutOptions{Hash: b}); err != nil {
+		t.Fatal(err)
+	}
+	d := commit("docs/guide.md")
+	return b.String(), s.String(), d.String()
 }
