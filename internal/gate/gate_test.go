@@ -39,7 +39,13 @@ func (f *tokens) record(token, what string) error {
 	}
 	f.sent = append(f.sent, what)
 	if ch, ok := f.waiters[token]; ok {
-		ch <- what
+		// Never block while holding the lock: a callback may be delivered
+		// again (an outbox flushed twice), which the engine would answer
+		// with "task gone" and a waiter has no use for.
+		select {
+		case ch <- what:
+		default:
+		}
 	}
 	return nil
 }
