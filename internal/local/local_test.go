@@ -412,3 +412,41 @@ func TestVerboseStreamsLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestStateMachineEndedOutsideTheGates: when the state machine execution
+// ends without passing a gate (here stopped in the engine directly, as the
+// history limit or a runtime error would end it), the run says why and
+// settles the execution, releasing its stage.
+func TestStateMachineEndedOutsideTheGates(t *testing.T) {
+	s := newSite(t)
+	l := s.open(t)
+	ctx := context.Background()
+	go func() {
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			p, _ := l.Runtime.PendingApprovals(ctx, "site", "")
+			if len(p) == 0 {
+				continue
+			}
+			name, cause := "States.Runtime", "The execution reached the maximum number of history events (25000)."
+			arn := runtime.Embedded{Engine: l.Engine}.ExecutionArn("site", p[0].PipelineExecutionID)
+			l.Engine.StopExecution(ctx, arn, &name, &cause)
+			return
+		}
+	}()
+	var progress lockedBuffer
+	out, err := l.Run(ctx, RunInput{Pipeline: s.decl, Progress: &progress, Poll: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != store.ExecutionStopped || out.Interrupted {
+		t.Fatalf("outcome %+v", out)
+	}
+	e, _ := l.Runtime.Store.GetPipelineExecution(ctx, "site", out.PipelineExecutionID)
+	c, _ := l.Runtime.Store.GetStageControl(ctx, "site", "Approval")
+	if c.Value.Holder != "" || e.Value.StopTrigger == nil || !strings.Contains(e.Value.StopTrigger.Reason, "ABORTED: States.Runtime") {
+		t.Errorf("stage held by %q, stop trigger %+v", c.Value.Holder, e.Value.StopTrigger)
+	}
+	if !strings.Contains(progress.String(), "site: The state machine execution ended ABORTED: States.Runtime: The execution reached the maximum number of history events (25000).") {
+		t.Errorf("progress does not say why:\n%s", progress.String())
+	}
+}

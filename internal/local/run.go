@@ -147,17 +147,17 @@ loop:
 	if err != nil {
 		return nil, fmt.Errorf("read pipeline execution: %w", err)
 	}
+	if st := e.Value.Status; st == store.ExecutionInProgress || st == store.ExecutionStopping {
+		// The state machine ended outside the gates (the engine's history
+		// limit, a runtime error): say why, and settle the execution so
+		// that its stages do not stay locked.
+		if e, err = l.settle(final, d.Name, id, arn, out); err != nil {
+			return nil, err
+		}
+	}
 	o := &Outcome{
 		PipelineName: d.Name, PipelineVersion: version, PipelineExecutionID: id,
 		Status: e.Value.Status, Interrupted: interrupted, Duration: time.Since(started),
-	}
-	if o.Status == store.ExecutionInProgress || o.Status == store.ExecutionStopping {
-		// The state machine ended without the gate recording an end: say why.
-		desc, derr := l.Engine.DescribeExecution(final, arn)
-		if derr == nil {
-			o.Status = store.ExecutionFailed
-			fmt.Fprintf(out, "%s: the state machine execution ended %s: %s: %s\n", d.Name, desc.Status, deref(desc.Error), deref(desc.Cause))
-		}
 	}
 	summary := ""
 	if e.Value.StatusSummary != "" {
@@ -173,6 +173,34 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// settle ends the records of an execution whose state machine execution
+// ended while the store still has it running: it is stopped as by
+// abandoning it, which releases its stages.
+func (l *Local) settle(ctx context.Context, pipelineName, id, arn string, out io.Writer) (store.Versioned[store.PipelineExecution], error) {
+	desc, err := l.Engine.DescribeExecution(ctx, arn)
+	if err != nil {
+		return store.Versioned[store.PipelineExecution]{}, fmt.Errorf("describe the state machine execution: %w", err)
+	}
+	reason := fmt.Sprintf("The state machine execution ended %s: %s: %s", desc.Status, deref(desc.Error), deref(desc.Cause))
+	fmt.Fprintf(out, "%s: %s\n", pipelineName, reason)
+	if len(reason) > maxStopReason {
+		reason = reason[:maxStopReason-3] + "..."
+	}
+	err = l.Runtime.StopPipelineExecution(ctx, pipelineName, id, true, reason)
+	var rej *execution.Rejection
+	if err != nil && !(errors.As(err, &rej) && rej.Code == "PipelineExecutionNotStoppableException") {
+		return store.Versioned[store.PipelineExecution]{}, fmt.Errorf("settle the ended execution: %w", err)
+	}
+	e, err := l.Runtime.Store.GetPipelineExecution(ctx, pipelineName, id)
+	if err != nil {
+		return e, fmt.Errorf("read pipeline execution: %w", err)
+	}
+	return e, nil
+}
+
+// maxStopReason is the longest reason StopPipelineExecution takes.
+const maxStopReason = 200
 
 // abandon stops an interrupted run's execution at once.
 func (l *Local) abandon(pipelineName, id string) error {
