@@ -22,6 +22,9 @@ type View struct {
 	// EntityURL, when set, gives an action's entityUrl (the repository,
 	// project or bucket it works on).
 	EntityURL func(a *pipeline.Action) string
+	// Region is where the actions that name no region of their own run,
+	// shown as their input's region; empty leaves it out.
+	Region string
 
 	mu    sync.Mutex
 	decls map[declKey]*pipeline.Declaration
@@ -393,7 +396,17 @@ func (v *View) ListActionExecutions(ctx context.Context, in ListActionExecutions
 	end := min(start+limit, len(all))
 	out := &ListActionExecutionsOutput{ActionExecutionDetails: make([]ActionExecutionDetail, 0, end-start)}
 	for _, a := range all[start:end] {
-		out.ActionExecutionDetails = append(out.ActionExecutionDetails, NewActionExecutionDetail(a))
+		d := NewActionExecutionDetail(a)
+		if d.Input.Region == "" {
+			d.Input.Region = v.Region
+		}
+		if d.Input.RoleArn == "" {
+			// The action acts with the pipeline's role.
+			if decl, _, err := v.declaration(ctx, in.PipelineName, a.PipelineVersion); err == nil {
+				d.Input.RoleArn = decl.RoleArn
+			}
+		}
+		out.ActionExecutionDetails = append(out.ActionExecutionDetails, d)
 	}
 	if end < len(all) {
 		out.NextToken = encodeToken(strconv.Itoa(end))

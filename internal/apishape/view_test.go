@@ -103,6 +103,7 @@ func seed(t *testing.T) *View {
 			a.Input.Configuration = map[string]string{"RepositoryName": "app", "BranchName": "main"}
 			a.Input.ResolvedConfiguration = a.Input.Configuration
 			a.Input.Namespace = "SourceVariables"
+			a.Input.Region = "" // the pipeline's: View.Region
 			a.Output.OutputArtifacts = []store.ArtifactDetail{{Name: "SourceOutput", S3Location: store.S3Location{Key: "release/" + id + "/SourceOutput"}}}
 			a.Output.OutputVariables = map[string]string{"CommitId": rev, "BranchName": "main"}
 			a.Output.ExecutionResult.ExternalExecutionID = rev
@@ -162,7 +163,7 @@ func seed(t *testing.T) *View {
 	if err := st.Transact(ctx, writes...); err != nil {
 		t.Fatal(err)
 	}
-	return &View{Store: st, EntityURL: func(a *pipeline.Action) string {
+	return &View{Store: st, Region: "eu-west-1", EntityURL: func(a *pipeline.Action) string {
 		if p := a.Configuration["ProjectName"]; p != "" {
 			return "https://example.com/projects/" + p
 		}

@@ -30,6 +30,7 @@ import (
 	standins "github.com/sluice-ci/sluice/internal/action/local"
 	"github.com/sluice-ci/sluice/internal/apishape"
 	"github.com/sluice-ci/sluice/internal/artifact"
+	"github.com/sluice-ci/sluice/internal/compile"
 	"github.com/sluice-ci/sluice/internal/history"
 	"github.com/sluice-ci/sluice/internal/pipeline"
 	"github.com/sluice-ci/sluice/internal/runtime"
@@ -114,7 +115,7 @@ func (l *Local) open(ctx context.Context, opts Options) error {
 			return l.mirror(w, e, s+"/"+a), nil
 		},
 	}
-	l.View = &apishape.View{Store: st, EntityURL: l.entityURL}
+	l.View = &apishape.View{Store: st, EntityURL: l.entityURL, Region: compile.DefaultRegion}
 	hist, err := history.Open(l.DataDir, history.Options{})
 	if err != nil {
 		return fmt.Errorf("open engine history: %w", err)
