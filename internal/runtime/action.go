@@ -195,6 +195,9 @@ func (r *Runtime) run(ctx context.Context, ev ActionEvent) (ActionResult, error)
 		if err := r.parkTask(ctx, rec, ev.Token); err != nil {
 			return ActionResult{}, err
 		}
+		if err := r.invoke(ctx, job, ""); err != nil {
+			return ActionResult{}, err
+		}
 		return ActionResult{Status: store.ActionInProgress}, nil
 	}
 	return r.complete(ctx, ac.exec.Value, rec, res, job.OutputArtifacts, ev.Token)
