@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/sluice-ci/sluice/internal/action"
 	"github.com/sluice-ci/sluice/internal/awsjson"
@@ -172,8 +171,8 @@ type jobSuccessInput struct {
 const maxOutputVariables = 122880
 
 // putJobSuccessResult ends a job in success, or, with a continuation
-// token, records the token and leaves the action in progress for the next
-// invocation.
+// token, ends the job and leaves the action in progress with a new job
+// that carries the token (the Lambda function is invoked again with it).
 func (h *Handler) putJobSuccessResult(ctx context.Context, caller Caller, in *jobSuccessInput) (any, error) {
 	j, err := h.job(ctx, caller, "PutJobSuccessResult", in.JobID)
 	if err != nil {
@@ -193,6 +192,12 @@ func (h *Handler) putJobSuccessResult(ctx context.Context, caller Caller, in *jo
 			return nil, c.Err
 		}
 	}
+	if c := (&awsjson.Check{}).Length("continuationToken", in.ContinuationToken, 1, 2048); c.Err != nil {
+		return nil, c.Err
+	}
+	if in.ContinuationToken != "" && len(in.OutputVariables) > 0 {
+		return nil, awsjson.Exception("ValidationException", "outputVariables can be included only when there is no continuation token on the request")
+	}
 	res := &action.Result{Status: action.StatusSucceeded, OutputVariables: in.OutputVariables}
 	if d := in.ExecutionDetails; d != nil {
 		res.Summary, res.ExternalExecutionID = d.Summary, d.ExternalExecutionID
@@ -203,10 +208,7 @@ func (h *Handler) putJobSuccessResult(ctx context.Context, caller Caller, in *jo
 			res.Revision.Created = r.Created.Time
 		}
 	}
-	if in.ContinuationToken != "" {
-		return struct{}{}, h.settleJob(ctx, j, store.JobInProgress, in.ContinuationToken, nil)
-	}
-	return struct{}{}, h.settleJob(ctx, j, store.JobSucceeded, "", res)
+	return struct{}{}, h.cfg.Runtime.SettleJob(ctx, j, res, in.ContinuationToken)
 }
 
 type failureDetails struct {
@@ -239,32 +241,5 @@ func (h *Handler) putJobFailureResult(ctx context.Context, caller Caller, in *jo
 	f := in.FailureDetails
 	res := action.Failed(f.Type, "%s", f.Message)
 	res.ExternalExecutionID = f.ExternalExecutionID
-	return struct{}{}, h.settleJob(ctx, j, store.JobFailed, "", res)
-}
-
-// settleJob completes a job's action attempt with res (nil: the job goes
-// on) and records the job's new status. The attempt is completed first:
-// completing it again is harmless, so a call cut short is finished by
-// calling again.
-func (h *Handler) settleJob(ctx context.Context, j store.Versioned[store.Job], status, continuation string, res *action.Result) error {
-	v := j.Value
-	if v.Status != store.JobInProgress && v.Status != store.JobCreated {
-		return awsjson.Exception("InvalidJobStateException", "job %s is %s, not InProgress", v.ID, v.Status)
-	}
-	if res != nil {
-		if err := h.cfg.Runtime.CompleteAction(ctx, v.PipelineName, v.PipelineExecutionID, v.StageName, v.ActionName, res); err != nil {
-			return fmt.Errorf("complete job %s: %w", v.ID, err)
-		}
-	}
-	j.Value.Status, j.Value.ContinuationToken, j.Value.LastUpdateTime = status, continuation, h.now().Truncate(time.Millisecond)
-	w, err := store.JobWrite(j)
-	if err != nil {
-		return err
-	}
-	if err := h.store.Transact(ctx, w); errors.Is(err, store.ErrConditionFailed) {
-		return awsjson.Exception("InvalidJobStateException", "job %s changed meanwhile", v.ID)
-	} else if err != nil {
-		return fmt.Errorf("record job %s: %w", v.ID, err)
-	}
-	return nil
+	return struct{}{}, h.cfg.Runtime.SettleJob(ctx, j, res, "")
 }
