@@ -37,12 +37,18 @@ type task struct {
 	Resource           string          `json:"Resource"`
 	Parameters         map[string]any  `json:"Parameters"`
 	TimeoutSecondsPath string          `json:"TimeoutSecondsPath,omitempty"`
-	ResultSelector     map[string]any  `json:"ResultSelector,omitempty"`
+	ResultSelector     any             `json:"ResultSelector,omitempty"` // a *group at an entry gate
 	ResultPath         json.RawMessage `json:"ResultPath,omitempty"`
 	Retry              []retrier       `json:"Retry,omitempty"`
 	Catch              []catcher       `json:"Catch,omitempty"`
 	Next               string          `json:"Next,omitempty"`
 	End                bool            `json:"End,omitempty"`
+}
+
+// branch is the states of a Parallel branch.
+type branch struct {
+	StartAt string         `json:"StartAt"`
+	States  map[string]any `json:"States"`
 }
 
 type processor struct {
@@ -51,32 +57,41 @@ type processor struct {
 	States          map[string]any    `json:"States"`
 }
 
+type parallel struct {
+	Type           string            `json:"Type"`
+	Branches       []branch          `json:"Branches"`
+	ResultSelector map[string]string `json:"ResultSelector"`
+	ResultPath     string            `json:"ResultPath"`
+	Next           string            `json:"Next"`
+}
+
 type mapState struct {
 	Type           string            `json:"Type"`
 	ItemsPath      string            `json:"ItemsPath"`
+	ItemSelector   map[string]string `json:"ItemSelector"`
 	ItemProcessor  processor         `json:"ItemProcessor"`
 	ResultSelector map[string]string `json:"ResultSelector"`
 	ResultPath     string            `json:"ResultPath"`
 	Next           string            `json:"Next"`
 }
 
+// choiceRule is a Choice rule: a comparison of Variable, or a conjunction
+// or disjunction of rules. Only top-level rules have a Next.
 type choiceRule struct {
-	Variable            string `json:"Variable"`
-	BooleanEquals       *bool  `json:"BooleanEquals,omitempty"`
-	NumericLessThanPath string `json:"NumericLessThanPath,omitempty"`
-	Next                string `json:"Next"`
-}
-
-type pass struct {
-	Type       string            `json:"Type"`
-	Parameters map[string]string `json:"Parameters"`
-	Next       string            `json:"Next"`
+	And                []choiceRule `json:"And,omitempty"`
+	Or                 []choiceRule `json:"Or,omitempty"`
+	Variable           string       `json:"Variable,omitempty"`
+	StringEquals       *string      `json:"StringEquals,omitempty"`
+	BooleanEquals      *bool        `json:"BooleanEquals,omitempty"`
+	NumericEquals      *int         `json:"NumericEquals,omitempty"`
+	NumericGreaterThan *int         `json:"NumericGreaterThan,omitempty"`
+	Next               string       `json:"Next,omitempty"`
 }
 
 type choice struct {
-	Type    string       `json:"Type"`
-	Choices []choiceRule `json:"Choices"`
-	Default string       `json:"Default"`
+	Type      string       `json:"Type"`
+	InputPath string       `json:"InputPath"`
+	Choices   []choiceRule `json:"Choices"`
 }
 
 type failState struct {
@@ -85,7 +100,17 @@ type failState struct {
 	Cause string `json:"Cause"`
 }
 
-// groupItem is one action of a runOrder group, as the Map iterates over it.
+// group is one runOrder group in the list a stage's entry gate writes into
+// the state: its stage, its size, its actions, and the groups after it. A
+// group of size 0 ends the list.
+type group struct {
+	Stage   string      `json:"s"`
+	K       int         `json:"k"`
+	Actions []groupItem `json:"a,omitempty"`
+	Next    *group      `json:"next,omitempty"`
+}
+
+// groupItem is one action of a runOrder group.
 type groupItem struct {
 	Action  string `json:"action"`
 	Timeout int    `json:"timeout"` // seconds

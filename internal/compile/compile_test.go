@@ -6,9 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,7 +123,7 @@ func TestASLValidator(t *testing.T) {
 }
 
 // allMachines is every machine the checks run over: the fixtures, the
-// repository's pipelines and a pipeline at CodePipeline's limits.
+// repository's pipelines and the pipelines at CodePipeline's limits.
 func allMachines(t *testing.T) map[string][]byte {
 	machines := loadFixtures(t)
 	if compiled, err := Dir(filepath.Join(repoRoot(t), "pipelines"), Options{}); err == nil {
@@ -130,11 +133,13 @@ func allMachines(t *testing.T) map[string][]byte {
 	} else if !os.IsNotExist(errors.Unwrap(err)) {
 		t.Fatal(err)
 	}
-	m, err := Compile(wide(50, 50, 1), Options{})
-	if err != nil {
-		t.Fatal(err)
+	for _, sh := range shapes {
+		m, err := Compile(shaped(50, sh.sizes...), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		machines["50x50, "+sh.name], _ = Marshal(m, false)
 	}
-	machines["wide"], _ = Marshal(m, false)
 	return machines
 }
 
@@ -198,9 +203,12 @@ func allStates(states map[string]any) map[string]any {
 	out := map[string]any{}
 	for name, s := range states {
 		out[name] = s
-		if ms, ok := s.(mapState); ok {
-			for n, v := range allStates(ms.ItemProcessor.States) {
-				out[n] = v
+		switch s := s.(type) {
+		case mapState:
+			maps.Copy(out, allStates(s.ItemProcessor.States))
+		case parallel:
+			for _, b := range s.Branches {
+				maps.Copy(out, allStates(b.States))
 			}
 		}
 	}
@@ -208,14 +216,10 @@ func allStates(states map[string]any) map[string]any {
 }
 
 func keys(m map[string]any) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
+	return slices.Sorted(maps.Keys(m))
 }
 
-// TestGroupsAndTimeouts checks the runOrder groups the entry gate writes.
+// TestGroupsAndTimeouts checks the runOrder groups the entry gates write.
 func TestGroupsAndTimeouts(t *testing.T) {
 	file, err := pipeline.Load("testdata/pipelines/release.yaml", pipeline.Options{})
 	if err != nil {
@@ -229,138 +233,299 @@ func TestGroupsAndTimeouts(t *testing.T) {
 		state string
 		want  string
 	}{
-		{"Build: enter", `[[{"action":"Compile","timeout":129600},{"action":"UnitTest","timeout":129600}],[{"action":"Package","timeout":129600}]]`},
-		{"Approve: enter", `[{"action":"Release","timeout":3600}]`},
-		{"Deploy: enter", `[{"action":"Upload","timeout":5400}]`},
-		{"Source: enter", `[{"action":"Checkout","timeout":3600}]`},
+		{"Build: enter", `{"s":"Build","k":2,"a":[{"action":"Compile","timeout":129600},{"action":"UnitTest","timeout":129600}],` +
+			`"next":{"s":"Build","k":1,"a":[{"action":"Package","timeout":129600}],"next":{"s":"Build","k":0}}}`},
+		{"Approve: enter", `{"s":"Approve","k":1,"a":[{"action":"Release","timeout":3600}],"next":{"s":"Approve","k":0}}`},
+		{"Deploy: enter", `{"s":"Deploy","k":1,"a":[{"action":"Upload","timeout":5400}],"next":{"s":"Deploy","k":0}}`},
+		{"Source: enter", `{"s":"Source","k":1,"a":[{"action":"Checkout","timeout":3600}],"next":{"s":"Source","k":0}}`},
 	}
 	for _, tt := range tests {
-		rs := m.States[tt.state].(task).ResultSelector
-		g, ok := rs["g"]
-		if !ok {
-			g = rs["cur"]
-		}
-		got, _ := json.Marshal(g)
+		got, _ := json.Marshal(m.States[tt.state].(task).ResultSelector)
 		if string(got) != tt.want {
 			t.Errorf("%s groups = %s, want %s", tt.state, got, tt.want)
 		}
 	}
 }
 
-// successTransitions walks a machine along its success path, every action
-// succeeding, and counts the states entered: Step Functions bills one state
-// transition for each.
-func successTransitions(t testing.TB, m *Machine) int {
-	n := 0
-	var groups [][]groupItem
-	var cur []groupItem
-	i := 0
-	for state := m.StartAt; state != ""; {
-		n++
-		switch s := m.States[state].(type) {
-		case task:
-			if g, ok := s.ResultSelector["g"]; ok {
-				groups, i = g.([][]groupItem), 0
-			} else if c, ok := s.ResultSelector["cur"]; ok {
-				cur = c.([]groupItem)
-			}
-			state = s.Next
-		case pass:
-			cur, i = groups[i], i+1
-			state = s.Next
-		case mapState:
-			n += len(cur) // one run-action task per item
-			state = s.Next
-		case choice:
-			state = s.Default
-			if i < len(groups) {
-				state = s.Choices[1].Next
-			}
-		default:
-			t.Fatalf("unexpected state %s on the success path", state)
+// TestRouting checks, for pipelines of every mix of group sizes, the
+// states that run groups and the rules of the routing Choice: one per
+// stage to its exit, one per kind of group state that a stage's second or
+// later group needs.
+func TestRouting(t *testing.T) {
+	exits := func(stages int) []string {
+		var out []string
+		for i := range stages {
+			out = append(out, fmt.Sprintf("Stage%02d halts or ends -> Stage%02d: exit", i+1, i+1))
 		}
+		return out
 	}
-	return n
-}
-
-func TestTransitionsPerAction(t *testing.T) {
 	tests := []struct {
-		stages, actions, perGroup int
-		want                      int
+		stages int
+		sizes  []int
+		states []string // the group states, and where the entry gates lead
+		rules  []string
 	}{
-		{2, 1, 1, 2 * 4},            // enter, map, action, exit
-		{1, 2, 1, 2 + 2*(3+1)},      // enter, 2 × (pass, map, choice, action), exit
-		{1, 50, 50, 3 + 50},         // one group of 50
-		{1, 50, 1, 2 + 50*(3+1)},    // 50 groups of one
-		{50, 50, 1, 50 * (2 + 200)}, // CodePipeline's limits, every action in its own group
+		{1, []int{1}, []string{"run action", "Stage01: enter -> run action"}, exits(1)},
+		{2, []int{3}, []string{"run 3 actions", "Stage01: enter -> run 3 actions", "Stage02: enter -> run 3 actions"}, exits(2)},
+		{1, []int{9}, []string{"run actions", "Stage01: enter -> run actions"}, exits(1)},
+		{1, []int{1, 1}, []string{"run action", "Stage01: enter -> run action"},
+			append(exits(1), "k=1 -> run action")},
+		{1, []int{2, 1}, []string{"run 2 actions", "run action", "Stage01: enter -> run 2 actions"},
+			append(exits(1), "k=1 -> run action")},
+		{1, []int{7, 2, 5, 6, 2, 4, 3}, []string{"run 2 actions", "run 3 actions", "run 4 actions", "run 5 actions", "run actions", "Stage01: enter -> run actions"},
+			append(exits(1), "k=2 -> run 2 actions", "k=3 -> run 3 actions", "k=4 -> run 4 actions", "k=5 -> run 5 actions", "k>5 -> run actions")},
 	}
 	for _, tt := range tests {
-		d := wide(tt.stages, tt.actions, tt.perGroup)
+		m, err := Compile(shaped(tt.stages, tt.sizes...), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var states, rules []string
+		for name, s := range m.States {
+			switch s := s.(type) {
+			case choice:
+				for _, r := range s.Choices {
+					switch {
+					case r.And != nil:
+						rules = append(rules, fmt.Sprintf("%s halts or ends -> %s", *r.And[0].StringEquals, r.Next))
+					case r.NumericEquals != nil:
+						rules = append(rules, fmt.Sprintf("k=%d -> %s", *r.NumericEquals, r.Next))
+					default:
+						rules = append(rules, fmt.Sprintf("k>%d -> %s", *r.NumericGreaterThan, r.Next))
+					}
+				}
+			case parallel, mapState:
+				states = append(states, name)
+				if next := reflect.ValueOf(s).FieldByName("Next").String(); next != StateRoute {
+					t.Errorf("%s goes to %s", name, next)
+				}
+			case task:
+				switch {
+				case name == "run action":
+					states = append(states, name)
+				case strings.HasSuffix(name, ": enter"):
+					states = append(states, name+" -> "+s.Next)
+				}
+			}
+		}
+		slices.Sort(states)
+		slices.Sort(tt.states)
+		if !slices.Equal(states, tt.states) {
+			t.Errorf("%d stages of groups %v: states\n got %q\nwant %q", tt.stages, tt.sizes, states, tt.states)
+		}
+		if !slices.Equal(rules, tt.rules) {
+			t.Errorf("%d stages of groups %v: rules\n got %q\nwant %q", tt.stages, tt.sizes, rules, tt.rules)
+		}
+	}
+}
+
+// shapes are the pipelines at CodePipeline's limits, 50 stages of 50
+// actions, grouped by runOrder in the ways that cost the most history
+// events or definition bytes.
+var shapes = []struct {
+	name  string
+	sizes []int // group sizes of every stage
+}{
+	{"all sequential", repeat(50, 1)},
+	{"one group per stage", []int{50}},
+	{"25 groups of 2", repeat(25, 2)},
+	{"10 groups of 5", repeat(10, 5)},
+	{"17 groups of 3", append(repeat(16, 3), 2)},
+	{"8 groups of 6", append(repeat(8, 6), 2)},
+	{"a group of 49 and one of 1", []int{49, 1}},
+	{"every kind of group", []int{1, 2, 3, 4, 5, 35}},
+}
+
+func repeat(n, size int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = size
+	}
+	return out
+}
+
+// Step Functions' limits: 25,000 history events per execution, and
+// definitions of at most 1 MB.
+const (
+	maxEvents     = 25000
+	maxDefinition = 1 << 20
+)
+
+// TestBudget compiles every shape at CodePipeline's limits and checks it
+// against Step Functions' limits: with 5% of the history left over, at most
+// 6 state transitions per action, and a definition under 1 MB, compact (as
+// deployed) and indented (as kept in statemachines/), with short names and
+// with CodePipeline's longest.
+func TestBudget(t *testing.T) {
+	for _, sh := range shapes {
+		t.Run(sh.name, func(t *testing.T) {
+			for _, long := range []bool{false, true} {
+				d := shaped(50, sh.sizes...)
+				if long {
+					longestNames(d)
+				}
+				m, err := Compile(d, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cost, err := m.Cost()
+				if err != nil {
+					t.Fatal(err)
+				}
+				compact, _ := Marshal(m, false)
+				indented, _ := Marshal(m, true)
+				t.Logf("longest names %t: %d events, %.2f transitions per action, %d bytes (%d indented)",
+					long, cost.Events, float64(cost.Transitions)/2500, len(compact), len(indented))
+				if cost.Events > maxEvents*95/100 {
+					t.Errorf("%d history events, more than 95%% of Step Functions' %d", cost.Events, maxEvents)
+				}
+				if perAction := float64(cost.Transitions) / 2500; perAction > 6 {
+					t.Errorf("%.2f state transitions per action, more than 6", perAction)
+				}
+				if len(compact) >= maxDefinition || len(indented) >= maxDefinition {
+					t.Errorf("longest names %t: definition of %d bytes compact, %d indented; Step Functions takes at most %d",
+						long, len(compact), len(indented), maxDefinition)
+				}
+			}
+		})
+	}
+}
+
+// longestNames gives a pipeline, its stages and their actions names of
+// CodePipeline's longest, 100 characters.
+func longestNames(d *pipeline.Declaration) {
+	d.Name = strings.Repeat("p", 100)
+	for i := range d.Stages {
+		d.Stages[i].Name = fmt.Sprintf("%s%03d", strings.Repeat("S", 97), i)
+		for j := range d.Stages[i].Actions {
+			d.Stages[i].Actions[j].Name = fmt.Sprintf("%s%03d", strings.Repeat("A", 97), j)
+		}
+	}
+}
+
+// TestIndentedIsCompact checks that the indented encoding, with its lists
+// of groups kept on one line, holds the same JSON as the compact one.
+func TestIndentedIsCompact(t *testing.T) {
+	for _, d := range []*pipeline.Declaration{shaped(3, 1, 2, 6), shaped(2, 50)} {
 		m, err := Compile(d, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := successTransitions(t, m)
-		if got != tt.want {
-			t.Errorf("%d×%d, %d per group: %d transitions, want %d", tt.stages, tt.actions, tt.perGroup, got, tt.want)
+		compact, _ := Marshal(m, false)
+		indented, _ := Marshal(m, true)
+		var a, b any
+		if err := json.Unmarshal(compact, &a); err != nil {
+			t.Fatal(err)
 		}
-		if perAction := float64(got) / float64(tt.stages*tt.actions); perAction > 6 {
-			t.Errorf("%d×%d: %.2f transitions per action, more than 6", tt.stages, tt.actions, perAction)
+		if err := json.Unmarshal(indented, &b); err != nil {
+			t.Fatalf("indented: %v", err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Error("the indented definition differs from the compact one")
+		}
+		if bytes.Contains(indented, []byte("\x00")) || bytes.Contains(indented, []byte(`\u0000`)) {
+			t.Error("a placeholder is left in the indented definition")
 		}
 	}
 }
 
-func TestLimitPipelineFitsStepFunctions(t *testing.T) {
-	m, err := Compile(wide(50, 50, 1), Options{})
-	if err != nil {
-		t.Fatal(err)
+// TestCost checks the walk's counts on small machines, state by state.
+func TestCost(t *testing.T) {
+	const (
+		gates = eventsCallbackTask + eventsLambdaTask // entry and exit of a stage
+		one   = eventsCallbackTask                    // a group of one action
+		route = eventsChoice
+	)
+	par := func(k int) int { return eventsFanOut + k*eventsCallbackTask }
+	mapped := func(k int) int { return eventsFanOut + k*(eventsIteration+eventsCallbackTask) }
+	tests := []struct {
+		stages      int
+		sizes       []int
+		events      int
+		transitions int
+	}{
+		{1, []int{1}, 2 + gates + one + route, 4},
+		{2, []int{1}, 2 + 2*(gates+one+route), 8},
+		{1, []int{1, 1}, 2 + gates + 2*(one+route), 2 + 4},
+		{1, []int{2, 1}, 2 + gates + par(2) + route + one + route, 2 + 4 + 2},
+		{1, []int{5, 6, 6}, 2 + gates + par(5) + 3*route + 2*mapped(6), 2 + 6 + 3 + 2*7},
+		{1, []int{50}, 2 + gates + mapped(50) + route, 2 + 52},
 	}
-	compact, _ := Marshal(m, false)
-	indented, _ := Marshal(m, true)
-	const limit = 1 << 20
-	if len(compact) >= limit || len(indented) >= limit {
-		t.Errorf("50×50 definition: %d bytes compact, %d indented; Step Functions takes at most %d", len(compact), len(indented), limit)
+	for _, tt := range tests {
+		m, err := Compile(shaped(tt.stages, tt.sizes...), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.Cost()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (Cost{Events: tt.events, Transitions: tt.transitions}); got != want {
+			t.Errorf("%d stages of groups %v: %+v, want %+v", tt.stages, tt.sizes, got, want)
+		}
 	}
 }
 
 // wide is a pipeline of stages×actions: a source stage, then build stages
 // whose actions run perGroup to a runOrder.
 func wide(stages, actions, perGroup int) *pipeline.Declaration {
+	sizes := repeat(actions/perGroup, perGroup)
+	if rest := actions % perGroup; rest > 0 {
+		sizes = append(sizes, rest)
+	}
+	return shaped(stages, sizes...)
+}
+
+// shaped is a pipeline of stages whose actions run in runOrder groups of the
+// given sizes: a source stage, then build stages.
+func shaped(stages int, sizes ...int) *pipeline.Declaration {
 	d := &pipeline.Declaration{Name: "wide"}
 	for s := range stages {
 		st := pipeline.Stage{Name: fmt.Sprintf("Stage%02d", s+1)}
-		for a := range actions {
-			order := int32(1 + a/perGroup)
-			act := pipeline.Action{
-				Name:         fmt.Sprintf("Action%02d", a+1),
-				ActionTypeID: pipeline.ActionTypeID{Category: "Build", Owner: "AWS", Provider: "CodeBuild", Version: "1"},
-				RunOrder:     &order,
+		for g, size := range sizes {
+			order := int32(g + 1)
+			for range size {
+				act := pipeline.Action{
+					Name:         fmt.Sprintf("Action%02d", len(st.Actions)+1),
+					ActionTypeID: pipeline.ActionTypeID{Category: "Build", Owner: "AWS", Provider: "CodeBuild", Version: "1"},
+					RunOrder:     &order,
+				}
+				if s == 0 {
+					act.ActionTypeID = pipeline.ActionTypeID{Category: "Source", Owner: "AWS", Provider: "S3", Version: "1"}
+				}
+				st.Actions = append(st.Actions, act)
 			}
-			if s == 0 {
-				act.ActionTypeID = pipeline.ActionTypeID{Category: "Source", Owner: "AWS", Provider: "S3", Version: "1"}
-			}
-			st.Actions = append(st.Actions, act)
 		}
 		d.Stages = append(d.Stages, st)
 	}
 	return d
 }
 
+// BenchmarkCompile50x50 compiles the pipelines at CodePipeline's limits.
 func BenchmarkCompile50x50(b *testing.B) {
-	d := wide(50, 50, 1)
-	var size int
-	for b.Loop() {
-		m, err := Compile(d, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		raw, err := Marshal(m, false)
-		if err != nil {
-			b.Fatal(err)
-		}
-		size = len(raw)
+	for _, sh := range shapes {
+		b.Run(sh.name, func(b *testing.B) {
+			d := shaped(50, sh.sizes...)
+			var m *Machine
+			var size int
+			for b.Loop() {
+				var err error
+				if m, err = Compile(d, Options{}); err != nil {
+					b.Fatal(err)
+				}
+				raw, err := Marshal(m, false)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = len(raw)
+			}
+			cost, err := m.Cost()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(size), "bytes/definition")
+			b.ReportMetric(float64(cost.Events), "events")
+			b.ReportMetric(float64(cost.Transitions)/2500, "transitions/action")
+		})
 	}
-	m, _ := Compile(d, Options{})
-	b.ReportMetric(float64(size), "bytes/definition")
-	b.ReportMetric(float64(successTransitions(b, m))/2500, "transitions/action")
 }
