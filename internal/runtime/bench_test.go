@@ -15,16 +15,30 @@ import (
 // noop is a pipeline of stages × actions whose actions do nothing: a source
 // stage, then build stages, perGroup actions to a runOrder.
 func noop(stages, actions, perGroup int) *pipeline.Declaration {
-	d := &pipeline.Declaration{Name: fmt.Sprintf("noop-%dx%d", stages, actions)}
+	var sizes []int
+	for left := actions; left > 0; left -= perGroup {
+		sizes = append(sizes, min(left, perGroup))
+	}
+	d := noopGroups(stages, sizes...)
+	d.Name = fmt.Sprintf("noop-%dx%d", stages, actions)
+	return d
+}
+
+// noopGroups is a pipeline of stages whose no-op actions run in runOrder
+// groups of the given sizes: a source stage, then build stages.
+func noopGroups(stages int, sizes ...int) *pipeline.Declaration {
+	d := &pipeline.Declaration{Name: "noop"}
 	for s := range stages {
 		st := pipeline.Stage{Name: fmt.Sprintf("Stage%02d", s+1)}
-		for a := range actions {
-			order := int32(1 + a/perGroup)
-			ty := pipeline.ActionTypeID{Category: "Build", Owner: "AWS", Provider: "CodeBuild", Version: "1"}
-			if s == 0 {
-				ty = pipeline.ActionTypeID{Category: "Source", Owner: "AWS", Provider: "CodeCommit", Version: "1"}
+		for g, size := range sizes {
+			order := int32(g + 1)
+			for range size {
+				ty := pipeline.ActionTypeID{Category: "Build", Owner: "AWS", Provider: "CodeBuild", Version: "1"}
+				if s == 0 {
+					ty = pipeline.ActionTypeID{Category: "Source", Owner: "AWS", Provider: "CodeCommit", Version: "1"}
+				}
+				st.Actions = append(st.Actions, pipeline.Action{Name: fmt.Sprintf("Action%02d", len(st.Actions)+1), ActionTypeID: ty, RunOrder: &order})
 			}
-			st.Actions = append(st.Actions, pipeline.Action{Name: fmt.Sprintf("Action%02d", a+1), ActionTypeID: ty, RunOrder: &order})
 		}
 		d.Stages = append(d.Stages, st)
 	}

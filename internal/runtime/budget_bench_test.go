@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluice-ci/sluice/internal/action"
 	"github.com/sluice-ci/sluice/internal/artifact"
+	"github.com/sluice-ci/sluice/internal/compile"
 	"github.com/sluice-ci/sluice/internal/history"
 	"github.com/sluice-ci/sluice/internal/states"
 	"github.com/sluice-ci/sluice/internal/store"
@@ -25,21 +26,40 @@ import (
 // no-op action. The compile budget (under 1 MB, under 50 ms) is
 // BenchmarkCompile50x50 in package compile.
 
-// BenchmarkExecutionAtLimits runs no-op executions of 50×50 pipelines: one
-// runOrder group per stage (every action of a stage in parallel), and every
-// action in a runOrder of its own (all in sequence).
+// BenchmarkExecutionAtLimits runs no-op executions of 50×50 pipelines whose
+// stages group their actions by runOrder in the ways that matter to the
+// budget: all in sequence, all in parallel, and the mixes in between. Per
+// shape it reports the history events the engine recorded and those AWS
+// records (one more per Parallel state, see awsLength, counted by the
+// compiler), the execution's duration, the state transitions per action and
+// the size of the deployed (compact) definition.
 func BenchmarkExecutionAtLimits(b *testing.B) {
 	for _, shape := range []struct {
-		name     string
-		perGroup int
+		name  string
+		sizes []int // group sizes of every stage
 	}{
-		{"one group per stage", 50},
-		{"one action per group", 1},
+		{"all sequential", repeat(50, 1)},
+		{"one group per stage", []int{50}},
+		{"25 groups of 2", repeat(25, 2)},
+		{"10 groups of 5", repeat(10, 5)},
+		{"17 groups of 3", append(repeat(16, 3), 2)},
 	} {
 		b.Run(shape.name, func(b *testing.B) {
 			rt, m := durableRuntime(b, succeed)
-			d := noop(50, 50, shape.perGroup)
+			d := noopGroups(50, shape.sizes...)
 			if _, err := rt.PutPipeline(context.Background(), d); err != nil {
+				b.Fatal(err)
+			}
+			machine, err := compile.Compile(d, rt.Compile)
+			if err != nil {
+				b.Fatal(err)
+			}
+			def, err := compile.Marshal(machine, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cost, err := machine.Cost()
+			if err != nil {
 				b.Fatal(err)
 			}
 			var events, transitions float64
@@ -57,10 +77,20 @@ func BenchmarkExecutionAtLimits(b *testing.B) {
 				events, transitions = float64(len(h)), float64(entered(h))/2500
 			}
 			b.ReportMetric(events, "events")
+			b.ReportMetric(float64(cost.Events), "events-on-AWS")
 			b.ReportMetric(took.Seconds()/float64(b.N), "s/execution")
 			b.ReportMetric(transitions, "transitions/action")
+			b.ReportMetric(float64(len(def)), "bytes/definition")
 		})
 	}
+}
+
+func repeat(n, size int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = size
+	}
+	return out
 }
 
 // durableRuntime is a local runtime as `sluice run` opens it: the engine's

@@ -25,7 +25,15 @@ func TestCompiledPayloadsDecode(t *testing.T) {
 	if err := json.Unmarshal(raw, &d); err != nil {
 		t.Fatal(err)
 	}
-	m, err := compile.Compile(&d, compile.Options{})
+	// The release pipeline, and stages whose groups take every kind of
+	// state: a Task, a Parallel state, a Map state.
+	for _, d := range []*pipeline.Declaration{&d, noopGroups(2, 1, 2, 6)} {
+		t.Run(d.Name, func(t *testing.T) { checkPayloads(t, d) })
+	}
+}
+
+func checkPayloads(t *testing.T, d *pipeline.Declaration) {
+	m, err := compile.Compile(d, compile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,11 +53,15 @@ func TestCompiledPayloadsDecode(t *testing.T) {
 				Resource      string
 				Parameters    map[string]any
 				ItemProcessor struct{ States map[string]json.RawMessage }
+				Branches      []struct{ States map[string]json.RawMessage }
 			}
 			if err := json.Unmarshal(s, &st); err != nil {
 				t.Fatal(err)
 			}
 			walk(st.ItemProcessor.States)
+			for _, b := range st.Branches {
+				walk(b.States)
+			}
 			if st.Type != "Task" {
 				continue
 			}
