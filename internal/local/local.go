@@ -21,12 +21,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 
 	"github.com/gofrs/flock"
 
+	"github.com/sluice-ci/sluice/internal/action"
+	"github.com/sluice-ci/sluice/internal/action/lambda"
 	standins "github.com/sluice-ci/sluice/internal/action/local"
 	"github.com/sluice-ci/sluice/internal/apishape"
 	"github.com/sluice-ci/sluice/internal/artifact"
@@ -58,6 +61,10 @@ type Local struct {
 
 	backend *sqlite.Backend
 	lock    *flock.Flock
+	// functions runs the Lambda invoke actions' functions; jobs is the
+	// API that Run serves them when nobody else connected them.
+	functions *lambda.Host
+	jobs      *http.Server
 
 	mu      sync.Mutex
 	mirrors map[string]io.Writer // by pipeline execution id: where its logs are copied too
@@ -105,8 +112,10 @@ func (l *Local) open(ctx context.Context, opts Options) error {
 	}
 	logs := runtime.FolderLogs(filepath.Join(l.DataDir, "logs"))
 	st := store.New(b)
+	providers := action.NewRegistry()
+	l.functions = standins.Register(providers, l.DataDir)
 	l.Runtime = &runtime.Runtime{
-		Store: st, Artifacts: arts, Providers: standins.NewRegistry(l.DataDir),
+		Store: st, Artifacts: arts, Providers: providers,
 		Logs: func(p, e, s, a string) (io.WriteCloser, error) {
 			w, err := logs(p, e, s, a)
 			if err != nil {
@@ -134,10 +143,11 @@ func (l *Local) open(ctx context.Context, opts Options) error {
 	return nil
 }
 
-// Close stops the engine where it is (a later Open resumes it), closes the
-// stores and releases the lock.
+// Close stops the Lambda functions' processes and the engine where it is
+// (a later Open resumes it), closes the stores and releases the lock.
 func (l *Local) Close() error {
 	var errs []error
+	errs = append(errs, l.closeFunctions())
 	if l.Engine != nil {
 		errs = append(errs, l.Engine.Close())
 	}

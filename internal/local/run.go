@@ -56,13 +56,18 @@ type Outcome struct {
 const interruptReason = "sluice run was interrupted"
 
 // Run deploys the pipeline, starts an execution, shows its progress, handles
-// approvals and returns once the execution has ended. When ctx ends first,
+// approvals and returns once the execution has ended. When the data folder
+// has Lambda functions (lambda/), it serves them the CodePipeline API to
+// report their jobs to, on a loopback port, until Close. When ctx ends first,
 // the execution is stopped by abandoning it (its stage locks are released)
 // and Run returns with Interrupted set.
 func (l *Local) Run(ctx context.Context, in RunInput) (*Outcome, error) {
 	d := in.Pipeline
 	version, err := l.Deploy(ctx, d)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.serveFunctions(); err != nil {
 		return nil, err
 	}
 	poll := in.Poll
