@@ -181,6 +181,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ln = ln
 	s.endpoint = "http://" + ln.Addr().String()
+	s.Local.ConnectFunctions(s.endpoint, s.Admin, s.opts.Region, s.opts.Account, s.log)
 	if err := s.recover(ctx); err != nil {
 		ln.Close()
 		return err
