@@ -180,6 +180,23 @@ func (r *Runtime) attemptJob(ctx context.Context, rec *store.ActionExecution) (*
 	return job, problem, nil
 }
 
+// JobWaiting reports whether a job waits for its worker's report: it is
+// not reported, and its attempt is in progress. A job that does not exist
+// does not wait.
+func (r *Runtime) JobWaiting(ctx context.Context, id string) (bool, error) {
+	j, err := r.Store.GetJob(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("read job %s: %w", id, err)
+	case jobReported(j.Value):
+		return false, nil
+	}
+	rec, err := r.jobAttempt(ctx, j.Value)
+	return rec != nil && rec.Status == store.ActionInProgress, err
+}
+
 // FailJob fails a job that its worker ended without reporting (a Lambda
 // function that crashed, timed out, or returned without calling
 // PutJobSuccessResult or PutJobFailureResult). A job reported meanwhile is

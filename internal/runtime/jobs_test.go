@@ -173,7 +173,7 @@ func TestJobReports(t *testing.T) {
 }
 
 // TestFailJob fails the jobs whose worker ended without reporting, and
-// leaves those it reported.
+// leaves those it reported; only an unreported job waits.
 func TestFailJob(t *testing.T) {
 	crashed := action.Failed(action.CodeJobFailed, "the function crashed")
 	tests := []struct {
@@ -184,6 +184,9 @@ func TestFailJob(t *testing.T) {
 	}{
 		{"unreported", nil, store.ActionFailed, store.JobFailed},
 		{"reported", &action.Result{Status: action.StatusSucceeded}, store.ActionSucceeded, store.JobSucceeded},
+	}
+	if waiting, err := newFixture(t).rt.JobWaiting(context.Background(), "00000000-0000-4000-8000-999999999999"); err != nil || waiting {
+		t.Errorf("a job that does not exist waits: %t, %v", waiting, err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,8 +206,14 @@ func TestFailJob(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if waiting, err := f.rt.JobWaiting(f.ctx, id); err != nil || waiting != (tt.report == nil) {
+				t.Errorf("job waiting: %t, %v", waiting, err)
+			}
 			if err := f.rt.FailJob(f.ctx, id, crashed); err != nil {
 				t.Fatal(err)
+			}
+			if waiting, err := f.rt.JobWaiting(f.ctx, id); err != nil || waiting {
+				t.Errorf("job waiting after it failed: %t, %v", waiting, err)
 			}
 			if rec := f.record(t, "Source", "Checkout", 1); rec.Status != tt.wantStatus {
 				t.Errorf("action %s, want %s", rec.Status, tt.wantStatus)
