@@ -1,0 +1,68 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
+	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
+	"github.com/spf13/cobra"
+
+	"github.com/sluice-ci/sluice/internal/client"
+)
+
+func newRetryCmd() *cobra.Command {
+	var r remoteFlags
+	var id, mode string
+	cmd := &cobra.Command{
+		Use:   "retry PIPELINE STAGE --execution-id ID",
+		Short: "Retry a failed stage of an execution",
+		Long: `Retry runs STAGE of a failed execution again (RetryStageExecution): its failed
+actions with --mode FAILED_ACTIONS (the default), or all its actions with
+ALL_ACTIONS. The execution then goes on from there. As in CodePipeline, only
+the stage's latest execution can be retried, and only while the pipeline's
+version is the one it ran with.
+
+Exit status: 0 when the retry started, 1 when the server refuses it (the
+stage is not retryable, a later execution ran it) or cannot be asked, 2 for
+bad flags.
+` + remoteHelp,
+		Example: `  sluice retry release Deploy --execution-id 3f2a9c1e-1b2c-4d5e-8f90-123456789abc
+  sluice retry release Build --execution-id 3f2a9c1e-1b2c-4d5e-8f90-123456789abc --mode ALL_ACTIONS`,
+		Args: exactArgs("PIPELINE", "STAGE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if id == "" {
+				return usageError(errors.New("--execution-id is required: the execution whose stage failed (sluice executions list PIPELINE)"))
+			}
+			retryMode := types.StageRetryMode(strings.ToUpper(mode))
+			if retryMode != types.StageRetryModeFailedActions && retryMode != types.StageRetryModeAllActions {
+				return usageError(fmt.Errorf("--mode is FAILED_ACTIONS or ALL_ACTIONS, not %q", mode))
+			}
+			conn, err := r.connect(cmd)
+			if err != nil {
+				return err
+			}
+			name, stage := args[0], args[1]
+			out, err := conn.API.RetryStageExecution(cmd.Context(), &codepipeline.RetryStageExecutionInput{
+				PipelineName: aws.String(name), StageName: aws.String(stage), PipelineExecutionId: aws.String(id), RetryMode: retryMode,
+			})
+			if err != nil {
+				return failed(conn, err, client.Target{Pipeline: name, Stage: stage, Execution: id})
+			}
+			if r.json() {
+				return writeJSON(cmd, out)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Retrying stage %s of execution %s (%s).\nFollow it: sluice watch %s --execution-id %s%s\n",
+				stage, id, retryMode, name, id, r.flagsAgain())
+			return nil
+		},
+	}
+	r.register(cmd.Flags(), serverDataDirUsage)
+	cmd.Flags().StringVar(&id, "execution-id", "", "the `execution` whose stage failed (required)")
+	cmd.Flags().StringVar(&mode, "mode", string(types.StageRetryModeFailedActions), "FAILED_ACTIONS (the failed actions) or ALL_ACTIONS (every action of the stage)")
+	return remoteCommand(cmd)
+}
+
+func init() { rootCmd.AddCommand(newRetryCmd()) }
