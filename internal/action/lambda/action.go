@@ -43,9 +43,14 @@
 // Environments are reused: a process that asks for its next invocation is
 // given the next one of its function, and stopped after
 // Host.IdleTimeout idle or when the executable or its configuration file
-// changes. Invocations in flight do not outlive the process that runs them:
-// a job whose function was stopped with its host waits for the action's
-// timeout.
+// changes.
+//
+// Like Lambda's queue of asynchronous invocations, an invocation is kept
+// (in lambda/.invocations) until it has ended and its job is settled: the
+// invocations that a stopped or crashed process left are invoked again when
+// the next one connects its host, if their jobs still wait (the engine
+// resumes their executions). A function is therefore invoked at least once
+// per job, as in AWS.
 //
 // The Runtime API is written here by hand over net/http: Lambda publishes
 // its specification but no server, and the runtime interface emulator is a

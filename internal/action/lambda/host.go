@@ -24,6 +24,9 @@ type Jobs interface {
 	// FailJob fails a job with res unless its worker reported it already
 	// (PutJobSuccessResult or PutJobFailureResult).
 	FailJob(ctx context.Context, id string, res *action.Result) error
+	// JobWaiting reports whether a job still waits for its worker's
+	// report.
+	JobWaiting(ctx context.Context, id string) (bool, error)
 }
 
 // Logs opens the log of an action attempt.
@@ -108,7 +111,9 @@ func (h *Host) idleTimeout() time.Duration {
 }
 
 // Connect gives the host the API its functions report to, and sends the
-// invocations that waited for it.
+// invocations that waited for it: those made since the host was created,
+// then those that an earlier host of the folder left unfinished, if their
+// jobs still wait.
 func (h *Host) Connect(w Wiring) {
 	if w.Region == "" {
 		w.Region = "us-east-1"
@@ -120,12 +125,13 @@ func (h *Host) Connect(w Wiring) {
 		w.Log = slog.New(slog.DiscardHandler)
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.wiring = &w
 	for _, inv := range h.queued {
 		h.submitLocked(inv)
 	}
 	h.queued = nil
+	h.mu.Unlock()
+	h.resume(&w)
 }
 
 // Connected reports whether Connect was called.
@@ -169,6 +175,9 @@ func (h *Host) Invoke(job *action.Job, continuation string) error {
 		return nil
 	}
 	h.invoked[job.ID] = true
+	if err := h.spool(inv); err != nil {
+		return err
+	}
 	if h.wiring == nil {
 		h.queued = append(h.queued, inv)
 		return nil
@@ -199,8 +208,8 @@ func (h *Host) submitLocked(inv *invocation) {
 }
 
 // Close stops every environment and drops the invocations that wait. The
-// jobs of the invocations it ends are left as they are: a later process
-// does not know them.
+// jobs of the invocations it ends are left as they are, for a later host
+// of the folder to invoke again.
 func (h *Host) Close() error {
 	h.mu.Lock()
 	h.closed = true
@@ -341,7 +350,9 @@ func (h *Host) reportLocked(inv *invocation, fe *FunctionError) {
 		}
 		if err := w.Jobs.FailJob(ctx, inv.job.ID, failure(inv.fn.Name, fe)); err != nil {
 			w.Log.Error("settle the job of a Lambda invocation", "function", inv.fn.Name, "job", inv.job.ID, "error", err)
+			return
 		}
+		h.unspool(inv.job.ID, w.Log)
 	}()
 }
 

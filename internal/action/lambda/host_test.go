@@ -93,11 +93,18 @@ func runtimeHelper(mode string) {
 	}
 }
 
-// jobs records the jobs a host fails.
+// jobs records the jobs a host fails; the jobs in waiting wait.
 type jobs struct {
-	mu     sync.Mutex
-	failed map[string]*action.Result
-	seen   chan string
+	mu      sync.Mutex
+	failed  map[string]*action.Result
+	seen    chan string
+	waiting map[string]bool
+}
+
+func (j *jobs) JobWaiting(_ context.Context, id string) (bool, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.waiting[id], nil
 }
 
 func newJobs() *jobs { return &jobs{failed: map[string]*action.Result{}, seen: make(chan string, 16)} }
@@ -307,5 +314,40 @@ func TestInvoke(t *testing.T) {
 	h.Close()
 	if err := h.Invoke(job("late"), ""); err != lambda.ErrClosed {
 		t.Errorf("invoke after close: %v", err)
+	}
+}
+
+// TestResume invokes again, on a new host of the folder, the invocations
+// an earlier host left, when their jobs still wait.
+func TestResume(t *testing.T) {
+	first, dir := helperHost(t, "respond")
+	for _, id := range []string{"waits", "settled"} {
+		if err := first.Invoke(job(id), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first.Close()
+	kept, _ := filepath.Glob(filepath.Join(dir, lambda.SpoolFolder, "*.json"))
+	if len(kept) != 2 {
+		t.Fatalf("kept %v, want two invocations", kept)
+	}
+	second := lambda.NewHost(dir, t.TempDir())
+	defer second.Close()
+	js := newJobs()
+	js.waiting = map[string]bool{"waits": true}
+	second.Connect(lambda.Wiring{Endpoint: "http://127.0.0.1:1", Jobs: js})
+	if id, _ := js.wait(t); id != "waits" {
+		t.Errorf("job %s ended, want waits", id)
+	}
+	select {
+	case id := <-js.seen:
+		t.Errorf("job %s ended too", id)
+	case <-time.After(200 * time.Millisecond):
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(kept) > 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		kept, _ = filepath.Glob(filepath.Join(dir, lambda.SpoolFolder, "*.json"))
+	}
+	if len(kept) != 0 {
+		t.Errorf("still kept: %v", kept)
 	}
 }

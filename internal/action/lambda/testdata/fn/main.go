@@ -8,7 +8,9 @@
 //	                                    write an output artifact holding
 //	                                    answer.txt
 //	{"mode": "fail", "message": "..."}  report failure
-//	{"mode": "continue", "rounds": 3}   ask to continue until the last round
+//	{"mode": "continue", "rounds": 3}   ask to continue until the last round,
+//	                                    checking GetJobDetails each time
+//	{"mode": "misuse"}                  report the error of a refused report
 //	{"mode": "panic"}, {"mode": "exit"}, {"mode": "error"}, {"mode": "silent"}
 //	                                    end without reporting: a panic, an
 //	                                    exit, an error returned, a return
@@ -84,6 +86,13 @@ func handle(ctx context.Context, ev events.CodePipelineJobEvent) error {
 		})
 		return err
 	case "continue":
+		details, err := client.GetJobDetails(ctx, &codepipeline.GetJobDetailsInput{JobId: aws.String(job.ID)})
+		if err != nil {
+			return err
+		}
+		if got := aws.ToString(details.JobDetails.Data.ContinuationToken); got != job.Data.ContinuationToken {
+			return fmt.Errorf("GetJobDetails gives the continuation token %q, the event %q", got, job.Data.ContinuationToken)
+		}
 		round, jobs := 1, job.ID
 		if t := job.Data.ContinuationToken; t != "" {
 			n, seen, _ := strings.Cut(t, ":")
@@ -97,6 +106,18 @@ func handle(ctx context.Context, ev events.CodePipelineJobEvent) error {
 			return err
 		}
 		return succeed(ctx, job.ID, map[string]string{"Rounds": strconv.Itoa(round), "Jobs": jobs})
+	case "misuse":
+		_, err := client.PutJobSuccessResult(ctx, &codepipeline.PutJobSuccessResultInput{
+			JobId: aws.String(job.ID), ContinuationToken: aws.String("next"), OutputVariables: map[string]string{"A": "b"},
+		})
+		if err == nil {
+			return errors.New("PutJobSuccessResult took output variables with a continuation token")
+		}
+		_, err = client.PutJobFailureResult(ctx, &codepipeline.PutJobFailureResultInput{
+			JobId:          aws.String(job.ID),
+			FailureDetails: &types.FailureDetails{Type: types.FailureTypeConfigurationError, Message: aws.String(err.Error())},
+		})
+		return err
 	case "panic":
 		panic("the function panicked")
 	case "exit":
