@@ -131,6 +131,25 @@ func (j *jobs) wait(t *testing.T) (string, string) {
 	}
 }
 
+// only checks that the next job to end is id, and that none follows.
+func (j *jobs) only(t *testing.T, id string) {
+	t.Helper()
+	if got, _ := j.wait(t); got != id {
+		t.Errorf("job %s ended, want %s", got, id)
+	}
+	j.none(t)
+}
+
+// none checks that no job ends for a while.
+func (j *jobs) none(t *testing.T) {
+	t.Helper()
+	select {
+	case id := <-j.seen:
+		t.Errorf("job %s ended", id)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
 // logs keeps the action logs in memory.
 type logs struct {
 	mu  sync.Mutex
@@ -294,20 +313,9 @@ func TestInvoke(t *testing.T) {
 	if err := h.Invoke(job("early"), ""); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case id := <-js.seen:
-		t.Fatalf("job %s ended before the host was connected", id)
-	case <-time.After(200 * time.Millisecond):
-	}
+	js.none(t) // before the host is connected
 	h.Connect(lambda.Wiring{Endpoint: "http://127.0.0.1:1", Credentials: aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, Jobs: js})
-	if id, _ := js.wait(t); id != "early" {
-		t.Errorf("job %s ended, want early", id)
-	}
-	select {
-	case id := <-js.seen:
-		t.Errorf("job %s ended twice", id)
-	case <-time.After(200 * time.Millisecond):
-	}
+	js.only(t, "early")
 	if err := h.Invoke(&action.Job{ID: "x", Configuration: map[string]string{"FunctionName": "missing"}}, ""); err == nil || !strings.Contains(err.Error(), "no local function missing") {
 		t.Errorf("invoking a missing function: %v", err)
 	}
@@ -336,14 +344,7 @@ func TestResume(t *testing.T) {
 	js := newJobs()
 	js.waiting = map[string]bool{"waits": true}
 	second.Connect(lambda.Wiring{Endpoint: "http://127.0.0.1:1", Jobs: js})
-	if id, _ := js.wait(t); id != "waits" {
-		t.Errorf("job %s ended, want waits", id)
-	}
-	select {
-	case id := <-js.seen:
-		t.Errorf("job %s ended too", id)
-	case <-time.After(200 * time.Millisecond):
-	}
+	js.only(t, "waits")
 	for deadline := time.Now().Add(10 * time.Second); len(kept) > 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		kept, _ = filepath.Glob(filepath.Join(dir, lambda.SpoolFolder, "*.json"))
 	}

@@ -27,18 +27,8 @@ func TestServe(t *testing.T) {
 	putSource(t, dir)
 	install(t, dir, "worker", false, "")
 	ctx := context.Background()
-	srv, err := server.Open(ctx, server.Options{Addr: "127.0.0.1:0", DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	srv, c := startServer(t, dir)
 	defer srv.Shutdown(ctx)
-	c := codepipeline.New(codepipeline.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint()),
-		Credentials: credentials.NewStaticCredentialsProvider(srv.Admin.AccessKeyID, srv.Admin.SecretAccessKey, ""),
-	})
 	tests := []struct {
 		name    string
 		params  string
@@ -54,17 +44,7 @@ func TestServe(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			name := fmt.Sprintf("served-%d", i)
-			raw, err := json.Marshal(declaration(t, name, invoke("Call", "worker", tt.params, "")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var d types.PipelineDeclaration
-			if err := json.Unmarshal(raw, &d); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.CreatePipeline(ctx, &codepipeline.CreatePipelineInput{Pipeline: &d}); err != nil {
-				t.Fatal(err)
-			}
+			create(t, c, name, invoke("Call", "worker", tt.params, ""))
 			a := waitAction(t, c, name, "Call")
 			if a.Status != tt.status {
 				t.Errorf("action %s, want %s", a.Status, tt.status)
@@ -80,6 +60,40 @@ func TestServe(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// startServer starts the local server of a data folder, and its client.
+func startServer(t *testing.T, dir string) (*server.Server, *codepipeline.Client) {
+	t.Helper()
+	ctx := context.Background()
+	srv, err := server.Open(ctx, server.Options{Addr: "127.0.0.1:0", DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return srv, codepipeline.New(codepipeline.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint()),
+		Credentials: credentials.NewStaticCredentialsProvider(srv.Admin.AccessKeyID, srv.Admin.SecretAccessKey, ""),
+	})
+}
+
+// create creates the pipeline of the actions through the API, which
+// starts an execution of it.
+func create(t *testing.T, c *codepipeline.Client, name, actions string) {
+	t.Helper()
+	raw, err := json.Marshal(declaration(t, name, actions))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d types.PipelineDeclaration
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreatePipeline(context.Background(), &codepipeline.CreatePipelineInput{Pipeline: &d}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -110,31 +124,8 @@ func TestServeRestart(t *testing.T) {
 	putSource(t, dir)
 	install(t, dir, "worker", false, "")
 	ctx := context.Background()
-	start := func() (*server.Server, *codepipeline.Client) {
-		srv, err := server.Open(ctx, server.Options{Addr: "127.0.0.1:0", DataDir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return srv, codepipeline.New(codepipeline.Options{
-			Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint()),
-			Credentials: credentials.NewStaticCredentialsProvider(srv.Admin.AccessKeyID, srv.Admin.SecretAccessKey, ""),
-		})
-	}
-	srv, c := start()
-	raw, err := json.Marshal(declaration(t, "restarted", invoke("Call", "worker", `{"mode": "sleep", "seconds": 1}`, "")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d types.PipelineDeclaration
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreatePipeline(ctx, &codepipeline.CreatePipelineInput{Pipeline: &d}); err != nil {
-		t.Fatal(err)
-	}
+	srv, c := startServer(t, dir)
+	create(t, c, "restarted", invoke("Call", "worker", `{"mode": "sleep", "seconds": 1}`, ""))
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		out, err := c.ListActionExecutions(ctx, &codepipeline.ListActionExecutionsInput{PipelineName: aws.String("restarted")})
 		if err != nil {
@@ -151,7 +142,7 @@ func TestServeRestart(t *testing.T) {
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv, c = start()
+	srv, c = startServer(t, dir)
 	defer srv.Shutdown(ctx)
 	a := waitAction(t, c, "restarted", "Call")
 	if a.Status != types.ActionExecutionStatusSucceeded {
