@@ -24,7 +24,8 @@
 //     artifact store's key as objectKey, and the artifact is the zip file
 //     $SLUICE_ARTIFACTS_DIR/<objectKey>. A function writes an output
 //     artifact there itself (to a temporary name in the same folder, then
-//     renamed, so that no reader sees a part of it);
+//     renamed, so that no reader sees a part of it). The event's
+//     artifactCredentials are empty for the same reason;
 //   - the variables of its configuration file, lambda/F.json (see Config),
 //     which also sets its timeout: 15 minutes when it has none.
 //

@@ -3,8 +3,6 @@ package lambda
 import (
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/sluice-ci/sluice/internal/action"
 )
 
@@ -62,9 +60,11 @@ type S3Location struct {
 	ObjectKey  string `json:"objectKey"`
 }
 
-// Credentials are the credentials CodePipeline hands the function for its
-// artifacts; ExpirationTime is in milliseconds since the epoch. Locally
-// they are the keys of the data folder's credentials file.
+// Credentials are the temporary credentials CodePipeline hands the
+// function for its artifacts; ExpirationTime is in milliseconds since the
+// epoch. Locally they are empty: there is no S3 API to use them with, and
+// an event that a function logs must not leak the keys it calls Sluice
+// with (those are in its environment, as a Lambda role's are).
 type Credentials struct {
 	AccessKeyID     string `json:"accessKeyId"`
 	SecretAccessKey string `json:"secretAccessKey"`
@@ -78,16 +78,13 @@ const credentialsLifetime = time.Hour
 
 // NewEvent builds the event of a job, as CodePipeline sends it, for the
 // account; continuation is the token of a continued job, or empty.
-func NewEvent(job *action.Job, account string, creds aws.Credentials, now time.Time, continuation string) Event {
+func NewEvent(job *action.Job, account string, now time.Time, continuation string) Event {
 	d := JobData{
 		ActionConfiguration: ActionConfiguration{Configuration: job.Configuration},
 		InputArtifacts:      make([]Artifact, 0, len(job.InputArtifacts)),
 		OutputArtifacts:     make([]Artifact, 0, len(job.OutputArtifacts)),
-		ArtifactCredentials: Credentials{
-			AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey, SessionToken: creds.SessionToken,
-			ExpirationTime: now.Add(credentialsLifetime).UnixMilli(),
-		},
-		ContinuationToken: continuation,
+		ArtifactCredentials: Credentials{ExpirationTime: now.Add(credentialsLifetime).UnixMilli()},
+		ContinuationToken:   continuation,
 	}
 	if d.ActionConfiguration.Configuration == nil {
 		d.ActionConfiguration.Configuration = map[string]string{}

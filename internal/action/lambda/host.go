@@ -190,7 +190,7 @@ func (h *Host) Invoke(job *action.Job, continuation string) error {
 // function's pool.
 func (h *Host) submitLocked(inv *invocation) {
 	w := h.wiring
-	ev := NewEvent(&inv.job, w.Account, w.Credentials, h.now(), inv.continuation)
+	ev := NewEvent(&inv.job, w.Account, h.now(), inv.continuation)
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		h.failLocked(inv, &FunctionError{Type: "Runtime.InvalidPayload", Message: err.Error()})

@@ -66,6 +66,9 @@ func runtimeHelper(mode string) {
 		switch mode {
 		case "respond":
 			post("/invocation/"+id+"/response", "", []byte(`{}`))
+		case "respond-exit":
+			post("/invocation/"+id+"/response", "", []byte(`{}`))
+			os.Exit(0)
 		case "error":
 			post("/invocation/"+id+"/error", "", []byte(`{"errorType":"MyError","errorMessage":"broken"}`))
 		case "plain-error":
@@ -118,7 +121,7 @@ func (j *jobs) FailJob(_ context.Context, id string, res *action.Result) error {
 }
 
 // wait returns the message of the next job failed.
-func (j *jobs) wait(t *testing.T) (string, string) {
+func (j *jobs) wait(t testing.TB) (string, string) {
 	t.Helper()
 	select {
 	case id := <-j.seen:
@@ -171,7 +174,7 @@ func (l *logs) String() string {
 
 // helperHost is a host of one function, fn, run by the test binary in the
 // given mode.
-func helperHost(t *testing.T, mode string) (*lambda.Host, string) {
+func helperHost(t testing.TB, mode string) (*lambda.Host, string) {
 	t.Helper()
 	dir := t.TempDir()
 	self, err := os.Executable()
@@ -350,5 +353,25 @@ func TestResume(t *testing.T) {
 	}
 	if len(kept) != 0 {
 		t.Errorf("still kept: %v", kept)
+	}
+}
+
+// BenchmarkInvocation measures an invocation through the host, from
+// Invoke to the end that settles its job: in a warm environment, and in a
+// new one each time (the runtime exits after answering).
+func BenchmarkInvocation(b *testing.B) {
+	for _, mode := range []string{"respond", "respond-exit"} {
+		b.Run(mode, func(b *testing.B) {
+			h, _ := helperHost(b, mode)
+			js := newJobs()
+			h.Connect(lambda.Wiring{Endpoint: "http://127.0.0.1:1", Jobs: js})
+			b.ResetTimer()
+			for i := range b.N {
+				if err := h.Invoke(job(fmt.Sprint("job-", i)), ""); err != nil {
+					b.Fatal(err)
+				}
+				js.wait(b)
+			}
+		})
 	}
 }

@@ -248,6 +248,7 @@ func TestRun(t *testing.T) {
 				"AccountId":                       "123456789012",
 				"FunctionArn":                     "arn:aws:lambda:us-east-1:123456789012:function:packaged",
 				"Deadline":                        "true",
+				"SignsWith":                       "true",
 				"AWS-LAMBDA-FUNCTION-NAME":        "packaged",
 				"AWS-LAMBDA-FUNCTION-VERSION":     "$LATEST",
 				"AWS-LAMBDA-FUNCTION-MEMORY-SIZE": "256",

@@ -138,7 +138,7 @@ func handle(ctx context.Context, ev events.CodePipelineJobEvent) error {
 			"FunctionArn": lc.InvokedFunctionArn,
 			"Deadline":    strconv.FormatBool(time.Until(deadline) > 0),
 			"Cwd":         cwd(),
-			"AccessKey":   job.Data.ArtifactCredentials.AccessKeyID,
+			"SignsWith":   strconv.FormatBool(os.Getenv("AWS_ACCESS_KEY_ID") != "" && os.Getenv("AWS_SECRET_ACCESS_KEY") != ""),
 		}
 		for _, k := range []string{"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
 			"AWS_REGION", "_HANDLER", "LAMBDA_TASK_ROOT", "STAGE", "SLUICE_ARTIFACTS_DIR", "AWS_LAMBDA_LOG_GROUP_NAME"} {
