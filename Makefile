@@ -22,6 +22,7 @@ run: build
 
 ## test: check formatting and vet, then run every test
 test: lint node_modules/.package-lock.json
+	@scripts/install-test-deps.sh
 	$(GO) test -count=1 $(PKGS)
 
 # The test tools from npm (asl-validator), installed again only when
