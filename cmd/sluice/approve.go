@@ -112,7 +112,8 @@ With --output json it prints PutApprovalResult's answer ({"approvedAt"}).
 Exit status: 0 when the decision is recorded, 1 when no single approval
 matches, the approval cannot be decided (already decided, expired), or the
 server cannot be asked, 2 for bad flags.
-` + remoteHelp,
+
+` + signingHelp,
 		Example: `  sluice ` + verb + ` demo --summary "Checked the staging site"
   sluice ` + verb + ` demo --data-dir /tmp/ci --stage Approval --action Approve
   sluice ` + verb + ` release --endpoint http://127.0.0.1:8080 --execution-id 3f2a9c1e-1b2c-4d5e-8f90-123456789abc
@@ -123,7 +124,8 @@ server cannot be asked, 2 for bad flags.
 		},
 	}
 	fl := cmd.Flags()
-	f.register(fl, "data `folder`: without an endpoint, the one whose approvals are decided; with one, the local server's, whose credentials file signs the requests")
+	fl.StringVar(&f.endpoint, "endpoint", "", "`URL` of a Sluice server's API, to decide through it; $"+endpointEnv+" when set and the flag is not given")
+	f.registerSigning(fl, "data `folder`: without an endpoint, the one whose approvals are decided; with one, the local server's, whose credentials file signs the requests")
 	fl.StringVar(&f.stage, "stage", "", "the stage of the approval action")
 	fl.StringVar(&f.action, "action", "", "the approval action")
 	fl.StringVar(&f.execution, "execution-id", "", "the pipeline execution that waits")

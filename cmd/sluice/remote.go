@@ -24,7 +24,11 @@ const endpointEnv = "SLUICE_ENDPOINT"
 const remoteHelp = `
 The command calls the CodePipeline API of a Sluice server: --endpoint (default
 $SLUICE_ENDPOINT, else ` + client.DefaultEndpoint + `, where 'sluice serve' listens).
-Requests are signed with SigV4, for --region (default us-east-1), with:
+` + signingHelp
+
+// signingHelp says how requests to a server are signed, and what --output
+// prints.
+const signingHelp = `Requests are signed with SigV4, for --region (default us-east-1), with:
   - the AWS profile given by --profile (the AWS credential chain), if any;
   - otherwise, for an endpoint on this machine or when --data-dir is given,
     the profile sluice of <data-dir>/credentials, the file 'sluice serve'
@@ -46,7 +50,12 @@ type remoteFlags struct {
 // register adds the flags to fs; dataDirUsage says what --data-dir is for
 // the command.
 func (r *remoteFlags) register(fs *pflag.FlagSet, dataDirUsage string) {
-	fs.StringVar(&r.endpoint, "endpoint", client.DefaultEndpoint, "`URL` of the Sluice server's API (default $"+endpointEnv+" when set)")
+	fs.StringVar(&r.endpoint, "endpoint", client.DefaultEndpoint, "`URL` of the Sluice server's API; $"+endpointEnv+" when set and the flag is not given")
+	r.registerSigning(fs, dataDirUsage)
+}
+
+// registerSigning adds the flags other than --endpoint.
+func (r *remoteFlags) registerSigning(fs *pflag.FlagSet, dataDirUsage string) {
 	fs.StringVar(&r.dataDir, "data-dir", defaultDataDir, dataDirUsage)
 	fs.StringVar(&r.profile, "profile", "", "sign with this AWS `profile` (the AWS credential chain) instead of the data folder's credentials")
 	fs.StringVar(&r.region, "region", client.DefaultRegion, "`region` that requests are signed for")

@@ -367,7 +367,11 @@ func TestRemoteCommands(t *testing.T) {
 		{name: "update", args: []string{"pipelines", "update", filepath.Join(td, "release-v2.yaml")}, golden: "pipelines-update.txt"},
 		{name: "get the first version", args: []string{"pipelines", "get", "release", "--version", "1", "-o", "json"},
 			want: []string{`"version": 1`, `"ObjectKey": "app.zip"`}},
+		{name: "update again, json", args: []string{"pipelines", "update", filepath.Join(td, "release-v2.yaml"), "-o", "json"}, golden: "pipelines-update.json"},
 		{name: "delete", args: []string{"pipelines", "delete", "release"}, golden: "pipelines-delete.txt"},
+		{name: "create from YAML, json", args: []string{"pipelines", "create", filepath.Join(td, "release-v2.yaml"), "--output", "json"}, golden: "pipelines-create.json"},
+		{name: "delete, json", args: []string{"pipelines", "delete", "release", "-o", "json"}, want: []string{"{}\n"}},
+		{name: "delete a pipeline that does not exist", args: []string{"pipelines", "delete", "release", "-o", "json"}, want: []string{"{}\n"}},
 		{name: "list after delete", args: []string{"pipelines", "list", "-o", "json"}, golden: "pipelines-list-empty.json"},
 
 		// Errors.
