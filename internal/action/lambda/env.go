@@ -64,8 +64,11 @@ type env struct {
 	current *invocation
 	timer   *time.Timer
 	initErr *FunctionError
-	retired bool // stopped by the host: nothing it had is failed
-	exited  bool
+	// initTimer stops an environment that does not ask for an invocation
+	// within its function's timeout.
+	initTimer *time.Timer
+	retired   bool // stopped by the host: nothing it had is failed
+	exited    bool
 }
 
 // startLocked starts an environment of the pool's function.
@@ -99,6 +102,18 @@ func (p *pool) startLocked() error {
 	e.cmd = cmd
 	p.envs[e] = true
 	p.starting++
+	timeout := e.fn.Config.timeout()
+	e.initTimer = time.AfterFunc(timeout, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if e.ready || e.exited {
+			return
+		}
+		e.initErr = &FunctionError{Type: "Sandbox.Timedout",
+			Message: fmt.Sprintf("the runtime did not ask for an invocation within the function's timeout of %.2f seconds", timeout.Seconds())}
+		e.out.line("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: timeout", float64(timeout)/float64(time.Millisecond))
+		kill(e.cmd)
+	})
 	h.wg.Add(2)
 	go func() {
 		defer h.wg.Done()
@@ -168,6 +183,7 @@ func (e *env) next(w http.ResponseWriter, r *http.Request) {
 	}
 	if !e.ready {
 		e.ready = true
+		e.initTimer.Stop()
 		e.initDur = h.now().Sub(e.started)
 		e.pool.starting--
 	}
@@ -394,10 +410,16 @@ func (e *env) wait() {
 	h := e.host
 	h.mu.Lock()
 	e.exited = true
+	e.initTimer.Stop()
 	close(e.done)
 	p := e.pool
 	delete(p.envs, e)
 	p.removeIdleLocked(e)
+	select {
+	case inv := <-e.give: // given as it exited, idle
+		p.pending = append([]*invocation{inv}, p.pending...)
+	default:
+	}
 	exitErr := func(id string) *FunctionError {
 		reason := "Runtime exited without providing a reason"
 		if err != nil {

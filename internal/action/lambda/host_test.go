@@ -2,6 +2,7 @@ package lambda_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -48,6 +49,8 @@ func runtimeHelper(mode string) {
 		time.Sleep(time.Minute)
 	case "exit-at-init":
 		os.Exit(4)
+	case "hang-at-init":
+		time.Sleep(time.Minute)
 	}
 	for {
 		resp, err := http.Get(api + "/invocation/next")
@@ -173,8 +176,8 @@ func (l *logs) String() string {
 }
 
 // helperHost is a host of one function, fn, run by the test binary in the
-// given mode.
-func helperHost(t testing.TB, mode string) (*lambda.Host, string) {
+// given mode, with the given timeout in seconds.
+func helperHost(t testing.TB, mode string, timeout int) (*lambda.Host, string) {
 	t.Helper()
 	dir := t.TempDir()
 	self, err := os.Executable()
@@ -184,7 +187,7 @@ func helperHost(t testing.TB, mode string) (*lambda.Host, string) {
 	if err := os.Symlink(self, filepath.Join(dir, "fn")); err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf(`{"Timeout": 60, "Environment": {"Variables": {"%s": "%s"}}}`, helperEnv, mode)
+	cfg := fmt.Sprintf(`{"Timeout": %d, "Environment": {"Variables": {"%s": "%s"}}}`, timeout, helperEnv, mode)
 	if err := os.WriteFile(filepath.Join(dir, "fn.json"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -203,24 +206,27 @@ const noResult = "The AWS Lambda function fn failed to return a result."
 // checks how each invocation ends.
 func TestRuntimeAPI(t *testing.T) {
 	tests := []struct {
-		mode string
-		want []string // in the job's failure
-		log  []string // in the log
+		mode    string
+		want    []string // in the job's failure
+		log     []string // in the log
+		timeout int
 	}{
-		{"respond", []string{noResult}, []string{"START RequestId: ", "END RequestId: ", "REPORT RequestId: "}},
-		{"error", []string{noResult + " Check the function", "The invocation ended with MyError: broken"}, nil},
-		{"plain-error", []string{"The invocation ended with Custom.Type: plain words"}, nil},
-		{"headers", []string{"Report: job=job-1 arn=arn:aws:lambda:eu-west-1:111122223333:function:fn trace=true deadline=true"}, nil},
-		{"wrong-id", []string{"Report: status 400"}, nil},
-		{"too-large", []string{"Function.ResponseSizeTooLarge"}, []string{"status 413"}},
-		{"twice", []string{noResult}, []string{"second response 400"}},
-		{"no-answer", []string{"Runtime.NoResponse: RequestId: "}, nil},
-		{"init-error", []string{"The invocation ended with Runtime.InitError: no configuration"}, []string{"INIT_REPORT Init Duration: "}},
-		{"exit-at-init", []string{"Runtime.ExitError: RequestId: ", "Error: Runtime exited with error: exit status 4"}, nil},
+		{"respond", []string{noResult}, []string{"START RequestId: ", "END RequestId: ", "REPORT RequestId: "}, 0},
+		{"error", []string{noResult + " Check the function", "The invocation ended with MyError: broken"}, nil, 0},
+		{"plain-error", []string{"The invocation ended with Custom.Type: plain words"}, nil, 0},
+		{"headers", []string{"Report: job=job-1 arn=arn:aws:lambda:eu-west-1:111122223333:function:fn trace=true deadline=true"}, nil, 0},
+		{"wrong-id", []string{"Report: status 400"}, nil, 0},
+		{"too-large", []string{"Function.ResponseSizeTooLarge"}, []string{"status 413"}, 0},
+		{"twice", []string{noResult}, []string{"second response 400"}, 0},
+		{"no-answer", []string{"Runtime.NoResponse: RequestId: "}, nil, 0},
+		{"init-error", []string{"The invocation ended with Runtime.InitError: no configuration"}, []string{"INIT_REPORT Init Duration: "}, 0},
+		{"exit-at-init", []string{"Runtime.ExitError: RequestId: ", "Error: Runtime exited with error: exit status 4"}, nil, 0},
+		{"hang-at-init", []string{"Sandbox.Timedout: the runtime did not ask for an invocation within the function's timeout of 1.00 seconds"},
+			[]string{"INIT_REPORT Init Duration: 1000.00 ms\tPhase: init\tStatus: timeout"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
-			h, _ := helperHost(t, tt.mode)
+			h, _ := helperHost(t, tt.mode, cmp.Or(tt.timeout, 60))
 			js, lg := newJobs(), &logs{}
 			h.Connect(lambda.Wiring{Endpoint: "http://127.0.0.1:1", Region: "eu-west-1", Account: "111122223333", Jobs: js, Logs: lg.open})
 			if err := h.Invoke(job("job-1"), ""); err != nil {
@@ -281,7 +287,7 @@ func TestEnvironments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, dir := helperHost(t, "respond")
+			h, dir := helperHost(t, "respond", 60)
 			h.IdleTimeout = tt.idle
 			js, lg := newJobs(), &logs{}
 			h.Connect(lambda.Wiring{Endpoint: "http://127.0.0.1:1", Jobs: js, Logs: lg.open})
@@ -308,7 +314,7 @@ func TestEnvironments(t *testing.T) {
 // TestInvoke checks what Invoke does before Connect, twice, and after
 // Close.
 func TestInvoke(t *testing.T) {
-	h, _ := helperHost(t, "respond")
+	h, _ := helperHost(t, "respond", 60)
 	js := newJobs()
 	if err := h.Invoke(job("early"), ""); err != nil {
 		t.Fatal(err)
@@ -331,7 +337,7 @@ func TestInvoke(t *testing.T) {
 // TestResume invokes again, on a new host of the folder, the invocations
 // an earlier host left, when their jobs still wait.
 func TestResume(t *testing.T) {
-	first, dir := helperHost(t, "respond")
+	first, dir := helperHost(t, "respond", 60)
 	for _, id := range []string{"waits", "settled"} {
 		if err := first.Invoke(job(id), ""); err != nil {
 			t.Fatal(err)
@@ -362,7 +368,7 @@ func TestResume(t *testing.T) {
 func BenchmarkInvocation(b *testing.B) {
 	for _, mode := range []string{"respond", "respond-exit"} {
 		b.Run(mode, func(b *testing.B) {
-			h, _ := helperHost(b, mode)
+			h, _ := helperHost(b, mode, 60)
 			js := newJobs()
 			h.Connect(lambda.Wiring{Endpoint: "http://127.0.0.1:1", Jobs: js})
 			b.ResetTimer()
