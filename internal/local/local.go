@@ -4,7 +4,9 @@
 // the embedded Step Functions engine (states.db) into a runtime, runs
 // executions on it while showing their progress, and handles their manual
 // approvals, asked on a terminal, given automatically, or decided by another
-// process through the same data folder.
+// process through the same data folder. The Lambda functions of lambda/
+// report their jobs to a CodePipeline API that a run serves them on a
+// loopback port (or to the server's own).
 //
 // One process owns a data folder's engine at a time: Open takes an exclusive
 // lock (the file "lock" in the folder), since a second engine on the same

@@ -45,7 +45,9 @@ func Register(reg *action.Registry, dataDir string) *lambda.Host {
 	return functions
 }
 
-// NewRegistry returns a registry holding the local stand-ins.
+// NewRegistry returns a registry holding the local stand-ins. Its Lambda
+// functions are never connected, so their invocations wait: Register gives
+// the host to connect.
 func NewRegistry(dataDir string) *action.Registry {
 	reg := action.NewRegistry()
 	Register(reg, dataDir)
