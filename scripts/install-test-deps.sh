@@ -44,13 +44,13 @@ fi
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-apt() { $as_root env DEBIAN_FRONTEND=noninteractive apt-get -q -y "$@" >>"$log" 2>&1; }
+apt_get() { $as_root env DEBIAN_FRONTEND=noninteractive apt-get -q -y "$@" >>"$log" 2>&1; }
 
 echo "install-test-deps: installing Debian's awscli (/usr/bin/aws)" >&2
 # A fresh machine has no package lists yet: read them when the package is
 # not known, or when installing from the current ones fails.
-if ! apt-cache show awscli >/dev/null 2>&1 || ! apt install awscli; then
-	if ! apt update || ! apt install awscli; then
+if ! apt-cache show awscli >/dev/null 2>&1 || ! apt_get install awscli; then
+	if ! apt_get update || ! apt_get install awscli; then
 		cat "$log" >&2
 		warn "apt-get install awscli failed"
 		exit 1
