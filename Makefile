@@ -6,7 +6,7 @@ FUZZTIME ?= 60s
 BENCH    ?= .
 DATA_DIR ?= .sluice
 
-.PHONY: run test build lint bench fuzz statemachines clean
+.PHONY: run test build lint bench fuzz statemachines conformance clean
 
 ## run: run the demo pipeline locally: commit pipelines/demo/app to the data
 ## folder's git repository codecommit/sluice-demo, install the CodeBuild
@@ -57,6 +57,11 @@ fuzz:
 ## statemachines: compile every pipeline in pipelines/ to statemachines/<pipeline>.asl.json
 statemachines:
 	$(GO) run ./cmd/sluice compile --out statemachines pipelines
+
+## conformance: run the embedded engine over the recorded AWS behaviours in
+## ../shared/asl-conformance and print the pass rate by category
+conformance:
+	$(GO) test -count=1 -run '^TestConformance$$' -v ./internal/states
 
 clean:
 	rm -rf bin $(DATA_DIR)
