@@ -1,10 +1,12 @@
 // Package events owns CodePipeline's EventBridge events: the pipeline,
 // stage and action execution state changes, with the detail-types, states
 // and detail fields of the CodePipeline user guide; the Publisher port they
-// go out through; a local publisher that appends them to a JSON-lines file,
-// durably and safely for concurrent writers; and Tail, which reads that
-// file and follows it as it grows (sluice events --follow). In the cloud,
-// EventBridge's PutEvents implements Publisher.
+// go out through; Outbox, which builds the events from the state changes the
+// store keeps in its event outbox and publishes them at least once, in order
+// per execution, with stable ids; a local publisher that appends them to a
+// JSON-lines file, durably and safely for concurrent writers; and Tail,
+// which reads that file and follows it as it grows (sluice events
+// --follow). In the cloud, EventBridge's PutEvents implements Publisher.
 //
 // An event carries no secret: its detail has no field for an action's
 // configuration, a variable, a token or a log, and the one free-form URL it

@@ -23,10 +23,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/gofrs/flock"
 
@@ -36,6 +38,7 @@ import (
 	"github.com/sluice-ci/sluice/internal/apishape"
 	"github.com/sluice-ci/sluice/internal/artifact"
 	"github.com/sluice-ci/sluice/internal/compile"
+	"github.com/sluice-ci/sluice/internal/events"
 	"github.com/sluice-ci/sluice/internal/history"
 	"github.com/sluice-ci/sluice/internal/pipeline"
 	"github.com/sluice-ci/sluice/internal/runtime"
@@ -63,6 +66,8 @@ type Local struct {
 
 	backend *sqlite.Backend
 	lock    *flock.Flock
+	// outbox publishes the events of the store's state changes.
+	outbox *events.Outbox
 	// functions runs the Lambda invoke actions' functions; jobs is the
 	// API that Run serves them when nobody else connected them.
 	functions *lambda.Host
@@ -77,6 +82,15 @@ type Options struct {
 	// Clock is the engine's and the runtime's clock (the wall clock when
 	// nil); tests run approval timeouts on a virtual one.
 	Clock *states.VirtualClock
+	// Events receives CodePipeline's state-change events, published from
+	// the store's event outbox from before the engine resumes anything
+	// until Close; nil publishes none.
+	Events events.Publisher
+	// Region and Account are those of the events; compile's defaults when
+	// empty.
+	Region, Account string
+	// Log receives failures to publish events; nil discards them.
+	Log *slog.Logger
 }
 
 // Open opens the data folder (creating it when needed), takes its lock and
@@ -127,6 +141,17 @@ func (l *Local) open(ctx context.Context, opts Options) error {
 		},
 	}
 	l.View = &apishape.View{Store: st, EntityURL: l.entityURL, Region: compile.DefaultRegion}
+	if opts.Events != nil {
+		region, account := opts.Region, opts.Account
+		if region == "" {
+			region = compile.DefaultRegion
+		}
+		if account == "" {
+			account = compile.DefaultAccount
+		}
+		l.outbox = &events.Outbox{Store: st, Publisher: opts.Events, Region: region, Account: account, Log: opts.Log}
+		l.outbox.Start(0)
+	}
 	hist, err := history.Open(l.DataDir, history.Options{})
 	if err != nil {
 		return fmt.Errorf("open engine history: %w", err)
@@ -152,6 +177,11 @@ func (l *Local) Close() error {
 	errs = append(errs, l.closeFunctions())
 	if l.Engine != nil {
 		errs = append(errs, l.Engine.Close())
+	}
+	if l.outbox != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		errs = append(errs, l.outbox.Stop(ctx))
+		cancel()
 	}
 	if l.backend != nil {
 		errs = append(errs, l.backend.Close())

@@ -12,7 +12,11 @@
 // engine resumes its executions from its history; stage callbacks decided
 // but not delivered are flushed on start; approvals decided but not
 // delivered (by a crash, or by `sluice approve` in another process) are
-// delivered by a sweep of the store.
+// delivered by a sweep of the store. Each state change of an execution
+// writes its entry in the store's event outbox in the same transaction, and
+// the data folder publishes the outbox to the events file from before the
+// engine resumes anything: no event is lost to a crash, and one sent again
+// after a crash has the id it had.
 package server
 
 import (
@@ -64,6 +68,10 @@ type Options struct {
 	Local local.Options
 }
 
+// EventsFile is the data folder's file of CodePipeline events, one JSON
+// event a line (`sluice events` reads it).
+const EventsFile = "events.jsonl"
+
 // GitHubSecretFile holds the secret that deliveries to the
 // repository-level webhook endpoint are signed with.
 const GitHubSecretFile = "github-secret"
@@ -85,7 +93,6 @@ type Server struct {
 	webhooks *webhook.Handler
 	triggers triggers
 	events   *events.File
-	pub      *publisher
 	http     *http.Server
 	ln       net.Listener
 	endpoint string
@@ -131,17 +138,17 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	if s.GitHubSecret, err = loadOrCreateSecret(filepath.Join(opts.DataDir, GitHubSecretFile)); err != nil {
 		return nil, err
 	}
-	l, err := local.Open(ctx, opts.DataDir, opts.Local)
+	if s.events, err = events.OpenFile(filepath.Join(opts.DataDir, EventsFile)); err != nil {
+		return nil, err
+	}
+	lopts := opts.Local
+	lopts.Events, lopts.Region, lopts.Account, lopts.Log = s.events, opts.Region, opts.Account, s.log
+	l, err := local.Open(ctx, opts.DataDir, lopts)
 	if err != nil {
+		s.events.Close()
 		return nil, err
 	}
 	s.Local = l
-	if s.events, err = events.OpenFile(filepath.Join(opts.DataDir, EventsFile)); err != nil {
-		l.Close()
-		return nil, err
-	}
-	s.pub = newPublisher(s.events, l.Runtime.Store, opts.Region, opts.Account, s.log)
-	l.Runtime.Store.Observe(s.pub.observe)
 	s.API, err = api.New(api.Config{
 		Runtime: l.Runtime, Auth: auth, Authz: auth, Region: opts.Region, Account: opts.Account,
 		WebhookURL: func(name, token string) string { return webhook.URL(s.endpoint, name, token) },
@@ -225,10 +232,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// closeData sends the events still queued and closes the data folder.
+// closeData closes the data folder, which publishes the events still in
+// its outbox, then the events file.
 func (s *Server) closeData() error {
-	s.Local.Runtime.Store.Observe(nil)
-	s.pub.close()
 	return errors.Join(s.Local.Close(), s.events.Close())
 }
 

@@ -70,6 +70,11 @@ type Write struct {
 	PK, SK string
 	Body   json.RawMessage // Put only
 	Expect int64           // Absent, AnyVersion or an exact version
+
+	// change is the status change the write makes to an execution record,
+	// set by the record's *Write builder; the Store adds it to the event
+	// outbox in the same transaction. Backends ignore it.
+	change *Change
 }
 
 // QueryOptions narrows a Query.

@@ -80,6 +80,10 @@ type PipelineExecution struct {
 	SourceRevisions []SourceRevisionOverride `json:"sourceRevisions,omitempty"`
 	// Abandon is set by StopPipelineExecution with abandon=true.
 	Abandon bool `json:"abandon,omitempty"`
+	// StoredStatus is the status the record was stored with: the store
+	// sets it on every write, so that the next write knows which status it
+	// changes (see Change).
+	StoredStatus string `json:"storedStatus,omitempty"`
 }
 
 // ArtifactRevision is CodePipeline's ArtifactRevision.
@@ -132,6 +136,9 @@ type StageExecution struct {
 	NextAttempt    int       `json:"nextAttempt,omitempty"`
 	StartTime      time.Time `json:"startTime"`
 	LastUpdateTime time.Time `json:"lastUpdateTime"`
+	// StoredStatus is the status the record was stored with (see
+	// PipelineExecution.StoredStatus).
+	StoredStatus string `json:"storedStatus,omitempty"`
 }
 
 // ActionTypeID is CodePipeline's ActionTypeId.
@@ -218,6 +225,9 @@ type ActionExecution struct {
 	// Token is the approval token of a manual approval (GetPipelineState
 	// shows it in the action's latestExecution).
 	Token string `json:"token,omitempty"`
+	// StoredStatus is the status the record was stored with (see
+	// PipelineExecution.StoredStatus).
+	StoredStatus string `json:"storedStatus,omitempty"`
 }
 
 // Transition is a stage's inbound transition. The zero value is enabled.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,15 +23,18 @@ import (
 //	park#<execution>#<stage>#<action>                ParkedTask
 //
 // CodePipeline's names allow no '#', so keys never collide.
+//
+// Writes of execution records that change their status add an entry to the
+// event outbox in the same transaction (see OutboxEntries).
 type Store struct {
 	b   Backend
-	obs observers // see Observe
+	obs atomic.Pointer[Observer] // see Observe
 }
 
 // New returns a Store over b.
 func New(b Backend) *Store {
 	s := &Store{}
-	s.b = observed{Backend: b, obs: &s.obs}
+	s.b = outboxed{Backend: b, obs: &s.obs}
 	return s
 }
 
@@ -147,7 +151,7 @@ func (s *Store) GetPipeline(ctx context.Context, name string, version int) (Pipe
 // redelivered start harmless.
 func (s *Store) CreatePipelineExecution(ctx context.Context, e PipelineExecution) error {
 	pk := partition(e.PipelineName)
-	exec, err := PutWrite(pk, execKey(e.PipelineExecutionID), e, Absent)
+	exec, err := PipelineExecutionWrite(Versioned[PipelineExecution]{Value: e, Version: Absent})
 	if err != nil {
 		return err
 	}
@@ -176,7 +180,15 @@ func (s *Store) PutPipelineExecution(ctx context.Context, e Versioned[PipelineEx
 
 // PipelineExecutionWrite is the conditional write of an execution.
 func PipelineExecutionWrite(e Versioned[PipelineExecution]) (Write, error) {
-	return PutWrite(partition(e.Value.PipelineName), execKey(e.Value.PipelineExecutionID), e.Value, e.Version)
+	v := e.Value
+	change := statusChange(v.StoredStatus, v.Status, e.Version)
+	v.StoredStatus = v.Status
+	w, err := PutWrite(partition(v.PipelineName), execKey(v.PipelineExecutionID), v, e.Version)
+	if change != nil {
+		change.Execution = executionSnapshot(v)
+		w.change = change
+	}
+	return w, err
 }
 
 // ListPipelineExecutions returns up to limit executions, newest first,
@@ -233,7 +245,15 @@ func (s *Store) GetStageExecution(ctx context.Context, pipeline, id, stage strin
 
 // StageExecutionWrite is the conditional write of a stage execution.
 func StageExecutionWrite(se Versioned[StageExecution]) (Write, error) {
-	return PutWrite(partition(se.Value.PipelineName), stageExecKey(se.Value.PipelineExecutionID, se.Value.StageName), se.Value, se.Version)
+	v := se.Value
+	change := statusChange(v.StoredStatus, v.Status, se.Version)
+	v.StoredStatus = v.Status
+	w, err := PutWrite(partition(v.PipelineName), stageExecKey(v.PipelineExecutionID, v.StageName), v, se.Version)
+	if change != nil {
+		change.Stage = &v
+		w.change = change
+	}
+	return w, err
 }
 
 // ListStageExecutions returns an execution's stage records.
@@ -249,7 +269,14 @@ func (s *Store) GetActionExecution(ctx context.Context, pipeline, id, stage, act
 // ActionExecutionWrite is the conditional write of an action attempt.
 func ActionExecutionWrite(a Versioned[ActionExecution]) (Write, error) {
 	v := a.Value
-	return PutWrite(partition(v.PipelineName), actionExecKey(v.PipelineExecutionID, v.StageName, v.ActionName, v.Attempt), v, a.Version)
+	change := statusChange(v.StoredStatus, v.Status, a.Version)
+	v.StoredStatus = v.Status
+	w, err := PutWrite(partition(v.PipelineName), actionExecKey(v.PipelineExecutionID, v.StageName, v.ActionName, v.Attempt), v, a.Version)
+	if change != nil {
+		change.Action = actionSnapshot(v)
+		w.change = change
+	}
+	return w, err
 }
 
 // PutActionExecution writes an action attempt read at version.

@@ -227,26 +227,19 @@ func testJobs(t *testing.T, b store.Backend) {
 	}
 }
 
-// testObserver checks that an observed store reports the execution records
-// of committed transactions, with their versions, and nothing of a failed
-// one.
-func testObserver(t *testing.T, b store.Backend) {
+// testOutbox checks the event outbox: a transaction that changes the
+// status of execution records writes one entry per shard with the changes,
+// in write order, the status each had before and nothing no event shows;
+// a write that keeps a status and a failed transaction write nothing; the
+// observer hears of the shards; entries come oldest first and go once
+// removed.
+func testOutbox(t *testing.T, b store.Backend) {
 	ctx := context.Background()
 	s := store.New(b)
-	var got []string
-	s.Observe(func(_ context.Context, changes []store.Change) {
-		for _, c := range changes {
-			switch {
-			case c.Execution != nil:
-				got = append(got, fmt.Sprintf("execution %s %s v%d", c.Execution.PipelineExecutionID, c.Execution.Status, c.Version))
-			case c.Stage != nil:
-				got = append(got, fmt.Sprintf("stage %s %s v%d", c.Stage.StageName, c.Stage.Status, c.Version))
-			case c.Action != nil:
-				got = append(got, fmt.Sprintf("action %s %s v%d", c.Action.ActionName, c.Action.Status, c.Version))
-			}
-		}
-	})
-	e := store.PipelineExecution{PipelineName: "p", PipelineExecutionID: "e1", Status: store.ExecutionInProgress, StartTime: t0}
+	var heard []int
+	s.Observe(func(shards []int) { heard = append(heard, shards...) })
+	e := store.PipelineExecution{PipelineName: "p", PipelineExecutionID: "e1", Status: store.ExecutionInProgress, StartTime: t0,
+		Variables: []store.ResolvedPipelineVariable{{Name: "secretish", ResolvedValue: "v"}}}
 	if err := s.CreatePipelineExecution(ctx, e); err != nil {
 		t.Fatal(err)
 	}
@@ -254,17 +247,110 @@ func testObserver(t *testing.T, b store.Backend) {
 		t.Fatalf("second create: %v", err)
 	}
 	sw, _ := store.StageExecutionWrite(store.Versioned[store.StageExecution]{Value: store.StageExecution{PipelineName: "p", PipelineExecutionID: "e1", StageName: "Build", Status: store.StageInProgress, Attempt: 1}})
-	aw, _ := store.ActionExecutionWrite(store.Versioned[store.ActionExecution]{Value: store.ActionExecution{PipelineName: "p", PipelineExecutionID: "e1", StageName: "Build", ActionName: "Compile", Attempt: 1, Status: store.ActionInProgress}})
+	aw, _ := store.ActionExecutionWrite(store.Versioned[store.ActionExecution]{Value: store.ActionExecution{
+		PipelineName: "p", PipelineExecutionID: "e1", StageName: "Build", ActionName: "Compile", Attempt: 1, Status: store.ActionInProgress,
+		Input: store.ActionExecutionInput{Configuration: map[string]string{"k": "v"}}, Token: "approval-token",
+	}})
 	if err := s.Transact(ctx, sw, aw); err != nil {
 		t.Fatal(err)
 	}
 	cur, _ := s.GetPipelineExecution(ctx, "p", "e1")
+	cur.Value.LastUpdateTime = t0.Add(time.Second)
+	if err := s.PutPipelineExecution(ctx, cur); err != nil { // same status: no change
+		t.Fatal(err)
+	}
+	cur, _ = s.GetPipelineExecution(ctx, "p", "e1")
 	cur.Value.Status = store.ExecutionSucceeded
 	if err := s.PutPipelineExecution(ctx, cur); err != nil {
 		t.Fatal(err)
 	}
-	want := "[execution e1 InProgress v1 stage Build InProgress v1 action Compile InProgress v1 execution e1 Succeeded v2]"
-	if fmt.Sprint(got) != want {
-		t.Errorf("observed %v\nwant     %s", got, want)
+	other := store.PipelineExecution{PipelineName: "q", PipelineExecutionID: "e2", Status: store.ExecutionInProgress, StartTime: t0}
+	if err := s.CreatePipelineExecution(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+
+	var got []string
+	var entries []store.OutboxEntry
+	for shard := range store.OutboxShards {
+		es, err := s.OutboxEntries(ctx, shard, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, en := range es {
+			var line []string
+			for _, c := range en.Changes {
+				switch {
+				case c.Execution != nil:
+					if len(c.Execution.Variables) > 0 {
+						t.Errorf("the outbox keeps the variables of %s", c.Execution.PipelineExecutionID)
+					}
+					line = append(line, fmt.Sprintf("execution %s %s<-%q v%d created=%t", c.Execution.PipelineExecutionID, c.Execution.Status, c.Previous, c.Version, c.Created))
+				case c.Stage != nil:
+					line = append(line, fmt.Sprintf("stage %s %s<-%q v%d", c.Stage.StageName, c.Stage.Status, c.Previous, c.Version))
+				case c.Action != nil:
+					if c.Action.Input.Configuration != nil || c.Action.Token != "" {
+						t.Errorf("the outbox keeps the configuration or token of %s", c.Action.ActionName)
+					}
+					line = append(line, fmt.Sprintf("action %s %s<-%q v%d", c.Action.ActionName, c.Action.Status, c.Previous, c.Version))
+				}
+			}
+			got = append(got, fmt.Sprint(line))
+		}
+		entries = append(entries, es...)
+	}
+	want := map[string]bool{
+		`[execution e1 InProgress<-"" v1 created=true]`:                    true,
+		`[stage Build InProgress<-"" v1 action Compile InProgress<-"" v1]`: true,
+		`[execution e1 Succeeded<-"InProgress" v3 created=false]`:          true,
+		`[execution e2 InProgress<-"" v1 created=true]`:                    true,
+	}
+	if len(got) != len(want) {
+		t.Errorf("outbox entries %q, want %d", got, len(want))
+	}
+	for _, g := range got {
+		if !want[g] {
+			t.Errorf("unexpected outbox entry %s", g)
+		}
+	}
+	// The entries of one execution are in its shard, oldest first.
+	shard := store.OutboxShard("p", "e1")
+	es, _ := s.OutboxEntries(ctx, shard, 0)
+	var order []string
+	for _, en := range es {
+		for _, c := range en.Changes {
+			if c.ExecutionID() == "e1" && c.Execution != nil {
+				order = append(order, c.Execution.Status)
+			}
+		}
+	}
+	if fmt.Sprint(order) != "[InProgress Succeeded]" {
+		t.Errorf("execution e1's changes in shard %d: %v", shard, order)
+	}
+	if len(heard) != 4 {
+		t.Errorf("the observer heard of %d shards, want 4 (one per committed entry)", len(heard))
+	}
+	if err := s.RemoveOutboxEntries(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveOutboxEntries(ctx, entries); err != nil {
+		t.Errorf("removing again: %v", err)
+	}
+	for shard := range store.OutboxShards {
+		if es, _ := s.OutboxEntries(ctx, shard, 0); len(es) > 0 {
+			t.Errorf("shard %d keeps %d entries after removal", shard, len(es))
+		}
+	}
+	// A transaction has room for its writes and their outbox entries.
+	writes := make([]store.Write, 0, store.MaxTransactItems)
+	for i := range store.MaxTransactItems {
+		w, _ := store.StageExecutionWrite(store.Versioned[store.StageExecution]{Value: store.StageExecution{
+			PipelineName: "p", PipelineExecutionID: "e1", StageName: fmt.Sprintf("S%03d", i), Status: store.StageInProgress, Attempt: 1}})
+		writes = append(writes, w)
+	}
+	if err := s.Transact(ctx, writes...); err == nil || errors.Is(err, store.ErrConditionFailed) {
+		t.Errorf("100 status changes and their entry: %v, want a shape error", err)
+	}
+	if err := s.Transact(ctx, writes[:store.MaxTransactItems-1]...); err != nil {
+		t.Errorf("99 status changes and their entry: %v", err)
 	}
 }

@@ -24,7 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 	t.Run("webhooks", func(t *testing.T) { testWebhooks(t, open(t)) })
 	t.Run("deliveries", func(t *testing.T) { testDeliveries(t, open(t)) })
 	t.Run("jobs", func(t *testing.T) { testJobs(t, open(t)) })
-	t.Run("observer", func(t *testing.T) { testObserver(t, open(t)) })
+	t.Run("outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 }
 
 func body(v string) json.RawMessage { return json.RawMessage(fmt.Sprintf(`{"v":%q}`, v)) }
