@@ -4,7 +4,10 @@
 // the embedded Step Functions engine (states.db) into a runtime, runs
 // executions on it while showing their progress, and handles their manual
 // approvals, asked on a terminal, given automatically, or decided by another
-// process through the same data folder. The Lambda functions of lambda/
+// process through the same data folder. The process that opens the folder
+// publishes CodePipeline's state-change events from the store's event
+// outbox to events.jsonl there, as `sluice serve` does, so that `sluice
+// events --follow` shows a local run as it goes. The Lambda functions of lambda/
 // report their jobs to a CodePipeline API that a run serves them on a
 // loopback port (or to the server's own).
 //
@@ -51,6 +54,9 @@ import (
 const (
 	StoreFile = "sluice.db"
 	LockFile  = "lock"
+	// EventsFile holds CodePipeline's state-change events, one JSON event a
+	// line, as `sluice events` reads them.
+	EventsFile = "events.jsonl"
 )
 
 // ErrBusy reports that another process owns the data folder's engine.
@@ -66,8 +72,10 @@ type Local struct {
 
 	backend *sqlite.Backend
 	lock    *flock.Flock
-	// outbox publishes the events of the store's state changes.
-	outbox *events.Outbox
+	// outbox publishes the events of the store's state changes; to
+	// eventsFile unless Options.Events says otherwise.
+	outbox     *events.Outbox
+	eventsFile *events.File
 	// functions runs the Lambda invoke actions' functions; jobs is the
 	// API that Run serves them when nobody else connected them.
 	functions *lambda.Host
@@ -84,7 +92,7 @@ type Options struct {
 	Clock *states.VirtualClock
 	// Events receives CodePipeline's state-change events, published from
 	// the store's event outbox from before the engine resumes anything
-	// until Close; nil publishes none.
+	// until Close; nil appends them to the data folder's EventsFile.
 	Events events.Publisher
 	// Region and Account are those of the events; compile's defaults when
 	// empty.
@@ -141,17 +149,22 @@ func (l *Local) open(ctx context.Context, opts Options) error {
 		},
 	}
 	l.View = &apishape.View{Store: st, EntityURL: l.entityURL, Region: compile.DefaultRegion}
-	if opts.Events != nil {
-		region, account := opts.Region, opts.Account
-		if region == "" {
-			region = compile.DefaultRegion
+	pub := opts.Events
+	if pub == nil {
+		if l.eventsFile, err = events.OpenFile(filepath.Join(l.DataDir, EventsFile)); err != nil {
+			return err
 		}
-		if account == "" {
-			account = compile.DefaultAccount
-		}
-		l.outbox = &events.Outbox{Store: st, Publisher: opts.Events, Region: region, Account: account, Log: opts.Log}
-		l.outbox.Start(0)
+		pub = l.eventsFile
 	}
+	region, account := opts.Region, opts.Account
+	if region == "" {
+		region = compile.DefaultRegion
+	}
+	if account == "" {
+		account = compile.DefaultAccount
+	}
+	l.outbox = &events.Outbox{Store: st, Publisher: pub, Region: region, Account: account, Log: opts.Log}
+	l.outbox.Start(0)
 	hist, err := history.Open(l.DataDir, history.Options{})
 	if err != nil {
 		return fmt.Errorf("open engine history: %w", err)
@@ -182,6 +195,9 @@ func (l *Local) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		errs = append(errs, l.outbox.Stop(ctx))
 		cancel()
+	}
+	if l.eventsFile != nil {
+		errs = append(errs, l.eventsFile.Close())
 	}
 	if l.backend != nil {
 		errs = append(errs, l.backend.Close())

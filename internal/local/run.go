@@ -160,6 +160,10 @@ loop:
 			return nil, err
 		}
 	}
+	// The execution's last events are in the events file when Run returns.
+	if _, err := l.outbox.Drain(final); err != nil {
+		fmt.Fprintf(out, "%s: publish events: %v\n", d.Name, err)
+	}
 	o := &Outcome{
 		PipelineName: d.Name, PipelineVersion: version, PipelineExecutionID: id,
 		Status: e.Value.Status, Interrupted: interrupted, Duration: time.Since(started),

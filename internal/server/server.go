@@ -36,7 +36,6 @@ import (
 	"time"
 
 	"github.com/sluice-ci/sluice/internal/api"
-	"github.com/sluice-ci/sluice/internal/events"
 	"github.com/sluice-ci/sluice/internal/local"
 	"github.com/sluice-ci/sluice/internal/sigv4"
 	"github.com/sluice-ci/sluice/internal/webhook"
@@ -70,7 +69,7 @@ type Options struct {
 
 // EventsFile is the data folder's file of CodePipeline events, one JSON
 // event a line (`sluice events` reads it).
-const EventsFile = "events.jsonl"
+const EventsFile = local.EventsFile
 
 // GitHubSecretFile holds the secret that deliveries to the
 // repository-level webhook endpoint are signed with.
@@ -92,7 +91,6 @@ type Server struct {
 	auth     *api.Keys
 	webhooks *webhook.Handler
 	triggers triggers
-	events   *events.File
 	http     *http.Server
 	ln       net.Listener
 	endpoint string
@@ -138,14 +136,10 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	if s.GitHubSecret, err = loadOrCreateSecret(filepath.Join(opts.DataDir, GitHubSecretFile)); err != nil {
 		return nil, err
 	}
-	if s.events, err = events.OpenFile(filepath.Join(opts.DataDir, EventsFile)); err != nil {
-		return nil, err
-	}
 	lopts := opts.Local
-	lopts.Events, lopts.Region, lopts.Account, lopts.Log = s.events, opts.Region, opts.Account, s.log
+	lopts.Region, lopts.Account, lopts.Log = opts.Region, opts.Account, s.log
 	l, err := local.Open(ctx, opts.DataDir, lopts)
 	if err != nil {
-		s.events.Close()
 		return nil, err
 	}
 	s.Local = l
@@ -233,9 +227,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // closeData closes the data folder, which publishes the events still in
-// its outbox, then the events file.
+// its outbox.
 func (s *Server) closeData() error {
-	return errors.Join(s.Local.Close(), s.events.Close())
+	return s.Local.Close()
 }
 
 func (s *Server) now() time.Time {
