@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/sluice-ci/sluice/internal/jsonpath"
+	"github.com/sluice-ci/sluice/internal/numtext"
 )
 
 // MaxNesting is how deep AWS lets intrinsic calls nest within one field.
@@ -254,47 +255,10 @@ func (p *parser) parseNumber() (arg, error) {
 		p.pos++
 	}
 	text := p.s[start:p.pos]
-	if !validNumber(text) {
+	if !numtext.IsJSON(text) {
 		return arg{}, fmt.Errorf("at position %d: invalid number %q", start, text)
 	}
 	return arg{value: json.Number(text)}, nil
-}
-
-// validNumber checks the JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func validNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		n := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	if i < len(s) && s[i] == '0' {
-		i++
-	} else if digits() == 0 {
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(s)
 }
 
 // template is a States.Format template split at its {} placeholders.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluice-ci/sluice/internal/numtext"
 )
 
 // Date and time functions: $now, $millis, $fromMillis and $toMillis with the
@@ -389,7 +391,7 @@ func formatDateTime(millis float64, picture, timezone any) (string, *Error) {
 	}
 	ms := millis + (offsetHours*60+offsetMinutes)*60000
 	if math.IsNaN(ms) || math.Abs(ms) > 8.64e15 {
-		return "", &Error{Code: "D3137", Value: "Invalid date: " + formatNumber(millis)}
+		return "", &Error{Code: "D3137", Value: "Invalid date: " + numtext.JavaScript(millis)}
 	}
 	t := time.UnixMilli(int64(math.Trunc(ms))).UTC()
 	var b strings.Builder

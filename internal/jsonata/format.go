@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/sluice-ci/sluice/internal/numtext"
 )
 
 // The number formatting functions follow the XPath and XQuery Functions and
@@ -28,7 +30,7 @@ func defineFormatting() {
 		if math.Abs(f) < 1<<63 {
 			return strconv.FormatInt(int64(f), int(radix)), nil
 		}
-		return formatNumber(f), nil
+		return numtext.JavaScript(f), nil
 	})
 	def("formatNumber", "<n-so?:s>", 3, func(e *evaluator, c *callContext, args []any) (any, error) {
 		f, ok := toNumber(args[0])
@@ -733,7 +735,7 @@ func formatIntegerSpec(value float64, f *integerPicture) (string, *Error) {
 			out = strings.ToLower(out)
 		}
 	case intDecimal:
-		out = formatNumber(value)
+		out = numtext.JavaScript(value)
 		if pad := f.mandatory - len(out); pad > 0 {
 			out = strings.Repeat("0", pad) + out
 		}

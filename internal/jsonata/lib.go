@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sluice-ci/sluice/internal/numtext"
 )
 
 // builtins is the standard function library of JSONata 2.0 (without $eval,
@@ -854,7 +856,7 @@ func defineNumbers() {
 // parseJSNumber is the string form $number accepts: a JSON number, or a hex,
 // octal or binary integer literal.
 func parseJSNumber(s string) (float64, bool) {
-	if jsonNumberPattern(s) {
+	if numtext.IsLooseJSON(s) {
 		f, err := parseFloat(s)
 		if err != nil || math.IsInf(f, 0) {
 			return 0, false
@@ -886,40 +888,6 @@ func parseJSNumber(s string) (float64, bool) {
 	return 0, false
 }
 
-func jsonNumberPattern(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		n := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	if digits() == 0 {
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(s)
-}
-
 // roundHalfEven is $round: round half to even at the given decimal place,
 // shifting the decimal point in the number's text to avoid binary error.
 func roundHalfEven(f float64, precision int) float64 {
@@ -944,7 +912,7 @@ func roundHalfEven(f float64, precision int) float64 {
 }
 
 func shiftDecimal(f float64, places int) float64 {
-	s := formatNumber(f)
+	s := numtext.JavaScript(f)
 	mant, exp, found := strings.Cut(s, "e")
 	e := 0
 	if found {

@@ -1,5 +1,7 @@
 package jsonata
 
+import "github.com/sluice-ci/sluice/internal/numtext"
+
 // The parser is a Pratt (top-down operator precedence) parser over the JSONata
 // grammar, followed by process, which rewrites the raw tree into paths, stages,
 // groups and tuple bindings the way the JSONata reference describes them.
@@ -79,7 +81,7 @@ func (t token) lexText() string {
 	if t.text != "" {
 		return t.text
 	}
-	return formatNumber(t.num)
+	return numtext.JavaScript(t.num)
 }
 
 func (p *parser) expression(rbp int) (*node, error) {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sluice-ci/sluice/internal/numtext"
 )
 
 // Values inside the evaluator are the encoding/json UseNumber values the
@@ -323,58 +325,6 @@ func mapIdentity(m map[string]any) uintptr {
 	return reflectPointer(m)
 }
 
-// formatNumber writes a float the way JavaScript's Number.prototype.toString
-// does: the shortest digits that round-trip, integers without a decimal point,
-// exponent notation from 1e21 and below 1e-6.
-func formatNumber(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		return "0"
-	}
-	var b strings.Builder
-	if f < 0 {
-		b.WriteByte('-')
-		f = -f
-	}
-	s := strconv.FormatFloat(f, 'e', -1, 64)
-	mant, expStr, _ := strings.Cut(s, "e")
-	digits := strings.Replace(mant, ".", "", 1)
-	exp, _ := strconv.Atoi(expStr)
-	k := len(digits)
-	n := exp + 1
-	switch {
-	case k <= n && n <= 21:
-		b.WriteString(digits)
-		b.WriteString(strings.Repeat("0", n-k))
-	case 0 < n && n <= 21:
-		b.WriteString(digits[:n])
-		b.WriteByte('.')
-		b.WriteString(digits[n:])
-	case -6 < n && n <= 0:
-		b.WriteString("0.")
-		b.WriteString(strings.Repeat("0", -n))
-		b.WriteString(digits)
-	default:
-		b.WriteByte(digits[0])
-		if k > 1 {
-			b.WriteByte('.')
-			b.WriteString(digits[1:])
-		}
-		b.WriteByte('e')
-		if n-1 >= 0 {
-			b.WriteByte('+')
-		}
-		b.WriteString(strconv.Itoa(n - 1))
-	}
-	return b.String()
-}
-
 // precision15 rounds to 15 significant digits, as $string and '&' do.
 func precision15(f float64) float64 {
 	if f == 0 || math.IsInf(f, 0) || math.IsNaN(f) {
@@ -413,7 +363,7 @@ func numberText(v any) string {
 		return s
 	}
 	f, _ := toNumber(v)
-	return formatNumber(precision15(f))
+	return numtext.JavaScript(precision15(f))
 }
 
 // jsonText writes v as JSON.stringify does ($string of objects and arrays,
@@ -520,7 +470,7 @@ func writeJSON(b *strings.Builder, v any, indent, level int, round15 bool) bool 
 		if round15 {
 			f = precision15(f)
 		}
-		b.WriteString(formatNumber(f))
+		b.WriteString(numtext.JavaScript(f))
 	}
 	return true
 }
@@ -707,9 +657,9 @@ func sameValue(a, b any) bool {
 // by, and so does this package.
 func numberOut(f float64) any {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return formatNumber(f)
+		return numtext.JavaScript(f)
 	}
-	return json.Number(formatNumber(f))
+	return json.Number(numtext.JavaScript(f))
 }
 
 // asTuple views a tuple stream item as a tuple; anything else has no bindings

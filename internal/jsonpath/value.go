@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sluice-ci/sluice/internal/numtext"
 )
 
 // Text renders a JSON value as compact JSON text the way AWS prints it in
@@ -104,69 +106,7 @@ func javaNumber(n json.Number) string {
 	if err != nil && !math.IsInf(f, 0) {
 		return s
 	}
-	return JavaDouble(f)
-}
-
-// JavaDouble formats a float64 as Java's Double.toString: plain notation
-// with at least one fractional digit for magnitudes in [1e-3, 1e7), and
-// computerized scientific notation ("1.0E7", "1.5E-4") otherwise.
-func JavaDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	// Shortest digits that round-trip, as d.ddddde±XX.
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	neg := e[0] == '-'
-	if neg {
-		e = e[1:]
-	}
-	mant, expText, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expText)
-	digits := strings.Replace(mant, ".", "", 1)
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	abs := math.Abs(f)
-	if abs >= 1e-3 && abs < 1e7 {
-		if exp >= 0 {
-			point := exp + 1
-			if len(digits) <= point {
-				b.WriteString(digits)
-				b.WriteString(strings.Repeat("0", point-len(digits)))
-				b.WriteString(".0")
-			} else {
-				b.WriteString(digits[:point])
-				b.WriteByte('.')
-				b.WriteString(digits[point:])
-			}
-		} else {
-			b.WriteString("0.")
-			b.WriteString(strings.Repeat("0", -exp-1))
-			b.WriteString(digits)
-		}
-		return b.String()
-	}
-	b.WriteByte(digits[0])
-	b.WriteByte('.')
-	if len(digits) > 1 {
-		b.WriteString(digits[1:])
-	} else {
-		b.WriteByte('0')
-	}
-	b.WriteByte('E')
-	b.WriteString(strconv.Itoa(exp))
-	return b.String()
+	return numtext.Java(f)
 }
 
 // Equal reports whether two JSON values are equal: numbers compare by value
