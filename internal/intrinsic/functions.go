@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/sluice-ci/sluice/internal/javarand"
 	"github.com/sluice-ci/sluice/internal/jsonpath"
 )
 
@@ -384,7 +385,7 @@ func mathRandom(c *Call, args []any) (any, error) {
 		if !ok {
 			return nil, c.fn.invalid()
 		}
-		return number(start + int64(newJavaRandom(seed).nextInt(bound))), nil
+		return number(start + int64(javarand.New(seed).NextInt(bound))), nil
 	}
 	return number(start + int64(rand.Int32N(bound))), nil
 }
@@ -430,35 +431,4 @@ func stringSplit(c *Call, args []any) (any, error) {
 
 func uuidFn(_ *Call, _ []any) (any, error) {
 	return uuid.NewString(), nil
-}
-
-// javaRandom is java.util.Random's linear congruential generator.
-type javaRandom struct{ seed int64 }
-
-const (
-	javaMultiplier = 0x5DEECE66D
-	javaMask       = 1<<48 - 1
-)
-
-func newJavaRandom(seed int64) *javaRandom {
-	return &javaRandom{seed: (seed ^ javaMultiplier) & javaMask}
-}
-
-func (r *javaRandom) next(bits uint) int32 {
-	r.seed = (r.seed*javaMultiplier + 0xB) & javaMask
-	return int32(r.seed >> (48 - bits))
-}
-
-func (r *javaRandom) nextInt(bound int32) int32 {
-	v := r.next(31)
-	m := bound - 1
-	if bound&m == 0 {
-		return int32((int64(bound) * int64(v)) >> 31)
-	}
-	for u := v; ; u = r.next(31) {
-		v = u % bound
-		if u-v+m >= 0 {
-			return v
-		}
-	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/sluice-ci/sluice/internal/javarand"
 )
 
 // maxRangeItems is the largest $range AWS builds; one more item fails with
@@ -86,7 +88,7 @@ func defineAWS() {
 	})
 	def("random", "<n?:n>", 1, func(e *evaluator, c *callContext, args []any) (any, error) {
 		if seed, ok := numArg(args, 0); ok {
-			return seededRandom(int64(math.Trunc(seed))), nil
+			return javarand.New(int64(math.Trunc(seed))).NextDouble(), nil
 		}
 		return rand.Float64(), nil
 	})
@@ -109,21 +111,6 @@ func defineAWS() {
 		}
 		return canonicalNumbers(v), nil
 	})
-}
-
-// seededRandom is the first double of java.util.Random seeded with seed, so a
-// seeded $random is reproducible.
-func seededRandom(seed int64) float64 {
-	const multiplier = 0x5DEECE66D
-	const mask = (1 << 48) - 1
-	state := (seed ^ multiplier) & mask
-	next := func(bits uint) int64 {
-		state = (state*multiplier + 0xB) & mask
-		return state >> (48 - bits)
-	}
-	hi := next(26)
-	lo := next(27)
-	return float64(hi<<27+lo) * (1.0 / float64(int64(1)<<53))
 }
 
 // canonicalNumbers rewrites the numbers of a parsed document the way AWS

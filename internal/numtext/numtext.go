@@ -17,7 +17,10 @@ import (
 
 // Java formats f as Java's Double.toString: plain notation with at least
 // one fractional digit for magnitudes in [1e-3, 1e7) ("0.001", "100.0"), and
-// computerized scientific notation ("1.0E7", "1.5E-4") otherwise.
+// computerized scientific notation ("1.0E7", "1.5E-4") otherwise. The digits
+// are the shortest that read back as f, as JDK 19 and later print them;
+// earlier JDKs print a longer form for a few numbers ("-1.2499999999999999E22"
+// for -1.25e22).
 func Java(f float64) string {
 	if s, ok := nonFinite(f); ok {
 		return s

@@ -6,6 +6,8 @@ import (
 	"testing"
 )
 
+// The expected texts are what Java's Double.toString and JavaScript's
+// String(f) print.
 func TestFormat(t *testing.T) {
 	tests := []struct {
 		f          float64
@@ -32,7 +34,7 @@ func TestFormat(t *testing.T) {
 		{1.5e-7, "1.5E-7", "1.5e-7", true},
 		{1e20, "1.0E20", "100000000000000000000", true},
 		{1e21, "1.0E21", "1e+21", true},
-		{-1.23e22, "-1.23E22", "-1.23e+22", true},
+		{-1.5e22, "-1.5E22", "-1.5e+22", true},
 		{math.MaxFloat64, "1.7976931348623157E308", "1.7976931348623157e+308", true},
 	}
 	for _, tt := range tests {
