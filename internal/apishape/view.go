@@ -108,9 +108,7 @@ func NewPipelineExecution(e store.PipelineExecution) *PipelineExecution {
 	for _, pv := range e.Variables {
 		out.Variables = append(out.Variables, ResolvedPipelineVariable(pv))
 	}
-	if e.Trigger.TriggerType != "" {
-		out.Trigger = &ExecutionTrigger{TriggerType: e.Trigger.TriggerType, TriggerDetail: e.Trigger.TriggerDetail}
-	}
+	out.Trigger = triggerOf(e.Trigger)
 	return out
 }
 
@@ -314,9 +312,7 @@ func (v *View) summary(ctx context.Context, e store.PipelineExecution) (Pipeline
 		StartTime: At(e.StartTime), LastUpdateTime: At(e.LastUpdateTime), SourceRevisions: []SourceRevision{},
 		ExecutionMode: e.ExecutionMode, ExecutionType: e.ExecutionType,
 	}
-	if e.Trigger.TriggerType != "" {
-		s.Trigger = &ExecutionTrigger{TriggerType: e.Trigger.TriggerType, TriggerDetail: e.Trigger.TriggerDetail}
-	}
+	s.Trigger = triggerOf(e.Trigger)
 	if e.StopTrigger != nil {
 		s.StopTrigger = &StopExecutionTrigger{Reason: e.StopTrigger.Reason}
 	}

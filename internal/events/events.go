@@ -125,6 +125,10 @@ type ExecutionTrigger struct {
 	CommitID           string `json:"commit-id,omitempty"`
 	ConnectionArn      string `json:"connection-arn,omitempty"`
 	AuthorID           string `json:"author-id,omitempty"`
+	// PullRequestID is the number of the pull request that started the
+	// execution. CodePipeline's documented samples are of pushes; Sluice
+	// names the pull request of a pull request trigger this way.
+	PullRequestID string `json:"pull-request-id,omitempty"`
 }
 
 // ExecutionResult is an action's outcome as its back end reports it.

@@ -331,7 +331,18 @@ func artifacts(in []store.ArtifactDetail) []Artifact {
 	return out
 }
 
-// TriggerOf returns the execution-trigger of an execution's events.
+// TriggerOf returns the execution-trigger of an execution's events: its
+// trigger type and detail or, for an execution a git trigger started, the
+// git event without them, as CodePipeline sends it.
 func TriggerOf(t store.ExecutionTrigger) *ExecutionTrigger {
-	return &ExecutionTrigger{TriggerType: t.TriggerType, TriggerDetail: t.TriggerDetail}
+	g := t.Git
+	if g == nil {
+		return &ExecutionTrigger{TriggerType: t.TriggerType, TriggerDetail: t.TriggerDetail}
+	}
+	return &ExecutionTrigger{
+		AuthorDisplayName: g.AuthorDisplayName, FullRepositoryName: g.FullRepositoryName, ProviderType: g.ProviderType,
+		AuthorEmail: g.AuthorEmail, CommitMessage: g.CommitMessage, AuthorDate: g.AuthorDate, TagName: g.TagName,
+		BranchName: g.BranchName, CommitID: g.CommitID, ConnectionArn: g.ConnectionArn, AuthorID: g.AuthorID,
+		PullRequestID: g.PullRequestID,
+	}
 }

@@ -362,3 +362,30 @@ func BenchmarkOutboxDrain(b *testing.B) {
 		})
 	}
 }
+
+// TestTriggerOf: the execution-trigger of events is the trigger's type
+// and detail, or for a git trigger the git event alone.
+func TestTriggerOf(t *testing.T) {
+	git := store.GitTrigger{ProviderType: "GitHub", ConnectionArn: "arn:aws:codeconnections:us-east-1:123456789012:connection/abc",
+		FullRepositoryName: "acme/app", CommitID: "c0ffee", CommitMessage: "Fix", AuthorDisplayName: "Mary", AuthorEmail: "m@example.com",
+		AuthorID: "mary", AuthorDate: "2026-01-02T03:04:05Z", TagName: "v1", PullRequestID: "9"}
+	tests := []struct {
+		name string
+		in   store.ExecutionTrigger
+		want ExecutionTrigger
+	}{
+		{"manual", store.ExecutionTrigger{TriggerType: "StartPipelineExecution", TriggerDetail: "arn:aws:iam::123456789012:user/me"},
+			ExecutionTrigger{TriggerType: "StartPipelineExecution", TriggerDetail: "arn:aws:iam::123456789012:user/me"}},
+		{"git", store.ExecutionTrigger{TriggerType: "WebhookV2", TriggerDetail: git.ConnectionArn, Git: &git},
+			ExecutionTrigger{AuthorDisplayName: "Mary", FullRepositoryName: "acme/app", ProviderType: "GitHub", AuthorEmail: "m@example.com",
+				CommitMessage: "Fix", AuthorDate: "2026-01-02T03:04:05Z", TagName: "v1", CommitID: "c0ffee", ConnectionArn: git.ConnectionArn,
+				AuthorID: "mary", PullRequestID: "9"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := TriggerOf(tc.in); *got != tc.want {
+				t.Errorf("%+v\nwant %+v", *got, tc.want)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/sluice-ci/sluice/internal/api"
+	"github.com/sluice-ci/sluice/internal/events"
 	"github.com/sluice-ci/sluice/internal/store"
 	"github.com/sluice-ci/sluice/internal/trigger"
 	"github.com/sluice-ci/sluice/internal/webhook"
@@ -91,12 +93,16 @@ func (s *Server) triggerSet(ctx context.Context) (*trigger.Set, error) {
 // repository-level endpoint starts: the pipelines whose source names the
 // repository and whose triggers the push or pull request matches.
 func (s *Server) matchRepository(ctx context.Context, d *webhook.Delivery, id string) ([]store.PendingStart, error) {
-	var ev *trigger.GitEvent
+	var (
+		ev          *trigger.GitEvent
+		pullRequest string
+	)
 	switch {
 	case d.Push != nil:
 		ev = trigger.FromPush(d.Push)
 	case d.PullRequest != nil:
 		ev = trigger.FromPullRequest(d.PullRequest, s.pullRequestFiles(d.PullRequest))
+		pullRequest = strconv.Itoa(d.PullRequest.Number)
 	default:
 		return nil, nil
 	}
@@ -108,7 +114,23 @@ func (s *Server) matchRepository(ctx context.Context, d *webhook.Delivery, id st
 	if err != nil {
 		return nil, err
 	}
+	for i := range matches {
+		if m := &matches[i]; m.Trigger.TriggerType == trigger.TypeWebhookV2 {
+			m.Trigger.Git = gitTrigger(m.EventTrigger, pullRequest)
+		}
+	}
 	return pendingStarts(matches, id, d.Received), nil
+}
+
+// gitTrigger is the git event behind a WebhookV2 execution, kept on its
+// record: what its events' execution-trigger shows, and the pull request.
+func gitTrigger(et events.ExecutionTrigger, pullRequest string) *store.GitTrigger {
+	return &store.GitTrigger{
+		ProviderType: et.ProviderType, ConnectionArn: et.ConnectionArn, FullRepositoryName: et.FullRepositoryName,
+		CommitID: et.CommitID, CommitMessage: et.CommitMessage, AuthorDisplayName: et.AuthorDisplayName,
+		AuthorEmail: et.AuthorEmail, AuthorID: et.AuthorID, AuthorDate: et.AuthorDate,
+		BranchName: et.BranchName, TagName: et.TagName, PullRequestID: pullRequest,
+	}
 }
 
 func pendingStarts(matches []trigger.Match, id string, received time.Time) []store.PendingStart {

@@ -107,6 +107,30 @@ type ResolvedPipelineVariable struct {
 type ExecutionTrigger struct {
 	TriggerType   string `json:"triggerType"` // StartPipelineExecution, Webhook, PutActionRevision, ...
 	TriggerDetail string `json:"triggerDetail,omitempty"`
+	// Git is the push or pull request that started the execution through
+	// a V2 pipeline's git trigger (WebhookV2).
+	Git *GitTrigger `json:"git,omitempty"`
+}
+
+// GitTrigger is the git event behind a WebhookV2 execution, as
+// CodePipeline's events and console show it.
+type GitTrigger struct {
+	ProviderType       string `json:"providerType,omitempty"`
+	ConnectionArn      string `json:"connectionArn,omitempty"`
+	FullRepositoryName string `json:"fullRepositoryName,omitempty"`
+	CommitID           string `json:"commitId,omitempty"`
+	CommitMessage      string `json:"commitMessage,omitempty"`
+	AuthorDisplayName  string `json:"authorDisplayName,omitempty"`
+	AuthorEmail        string `json:"authorEmail,omitempty"`
+	AuthorID           string `json:"authorId,omitempty"`
+	AuthorDate         string `json:"authorDate,omitempty"`
+	// BranchName is the branch pushed to, or a pull request's source
+	// branch; TagName the tag pushed.
+	BranchName string `json:"branchName,omitempty"`
+	TagName    string `json:"tagName,omitempty"`
+	// PullRequestID is the number of the pull request, for a pull request
+	// event.
+	PullRequestID string `json:"pullRequestId,omitempty"`
 }
 
 // StopExecutionTrigger is CodePipeline's StopExecutionTrigger.
