@@ -71,10 +71,9 @@ func defineAWS() {
 		}
 		return out, nil
 	})
-	def("hash", "<s-s?:s>", 2, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		algo, okAlgo := strArg(args, 1)
-		if !ok || !okAlgo {
+	defString("hash", "<s-s?:s>", 2, func(e *evaluator, c *callContext, s string, args []any) (any, error) {
+		algo, ok := strArg(args, 1)
+		if !ok {
 			return undefined, nil
 		}
 		newHash, ok := hashes[algo]
@@ -95,11 +94,7 @@ func defineAWS() {
 	def("uuid", "<:s>", 0, func(e *evaluator, c *callContext, args []any) (any, error) {
 		return uuid.NewString(), nil
 	})
-	def("parse", "<s-:x>", 1, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
+	defString("parse", "<s-:x>", 1, func(e *evaluator, c *callContext, s string, args []any) (any, error) {
 		dec := json.NewDecoder(strings.NewReader(s))
 		dec.UseNumber()
 		var v any

@@ -18,37 +18,18 @@ func defineDateTime() {
 		return float64(e.now.UnixMilli()), nil
 	})
 	def("now", "<s?s?:s>", 2, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, err := formatDateTime(float64(e.now.UnixMilli()), argAt(args, 0), argAt(args, 1))
-		if err != nil {
-			err.Position = c.pos
-			return nil, err
-		}
-		return s, nil
+		return c.result(formatDateTime(float64(e.now.UnixMilli()), argAt(args, 0), argAt(args, 1)))
 	})
 	def("fromMillis", "<n-s?s?:s>", 3, func(e *evaluator, c *callContext, args []any) (any, error) {
 		ms, ok := toNumber(args[0])
 		if !ok {
 			return undefined, nil
 		}
-		s, err := formatDateTime(ms, argAt(args, 1), argAt(args, 2))
-		if err != nil {
-			err.Position = c.pos
-			return nil, err
-		}
-		return s, nil
+		return c.result(formatDateTime(ms, argAt(args, 1), argAt(args, 2)))
 	})
-	def("toMillis", "<s-s?:n>", 2, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
+	defString("toMillis", "<s-s?:n>", 2, func(e *evaluator, c *callContext, s string, args []any) (any, error) {
 		if picture, ok := strArg(args, 1); ok {
-			v, err := parseDateTime(s, picture, e.now)
-			if err != nil {
-				err.Position = c.pos
-				return nil, err
-			}
-			return v, nil
+			return c.result(parseDateTime(s, picture, e.now))
 		}
 		if !iso8601.MatchString(s) {
 			return nil, &Error{Code: "D3110", Position: c.pos, Value: s}

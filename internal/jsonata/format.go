@@ -38,12 +38,7 @@ func defineFormatting() {
 			return undefined, nil
 		}
 		picture, _ := strArg(args, 1)
-		s, err := formatPicture(f, picture, argAt(args, 2))
-		if err != nil {
-			err.Position = c.pos
-			return nil, err
-		}
-		return s, nil
+		return c.result(formatPicture(f, picture, argAt(args, 2)))
 	})
 	def("formatInteger", "<n-s:s>", 2, func(e *evaluator, c *callContext, args []any) (any, error) {
 		f, ok := toNumber(args[0])
@@ -53,33 +48,17 @@ func defineFormatting() {
 		picture, _ := strArg(args, 1)
 		spec, err := analyseIntegerPicture(picture)
 		if err != nil {
-			err.Position = c.pos
-			return nil, err
+			return c.result(nil, err)
 		}
-		s, err := formatIntegerSpec(math.Floor(f), spec)
-		if err != nil {
-			err.Position = c.pos
-			return nil, err
-		}
-		return s, nil
+		return c.result(formatIntegerSpec(math.Floor(f), spec))
 	})
-	def("parseInteger", "<s-s:n>", 2, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
+	defString("parseInteger", "<s-s:n>", 2, func(e *evaluator, c *callContext, s string, args []any) (any, error) {
 		picture, _ := strArg(args, 1)
 		spec, err := analyseIntegerPicture(picture)
 		if err != nil {
-			err.Position = c.pos
-			return nil, err
+			return c.result(nil, err)
 		}
-		v, err := parseIntegerSpec(s, spec)
-		if err != nil {
-			err.Position = c.pos
-			return nil, err
-		}
-		return v, nil
+		return c.result(parseIntegerSpec(s, spec))
 	})
 }
 

@@ -28,6 +28,15 @@ type callContext struct {
 	name  string
 }
 
+// result returns what a library routine gave, its error placed at the call.
+func (c *callContext) result(v any, err *Error) (any, error) {
+	if err != nil {
+		err.Position = c.pos
+		return nil, err
+	}
+	return v, nil
+}
+
 // nativeFn is a function value made by the evaluator itself (a transform, a
 // function chain).
 type nativeFn struct {

@@ -18,6 +18,25 @@ func def(name, sig string, arity int, fn func(e *evaluator, c *callContext, args
 	builtins[name] = &builtin{name: name, sig: mustSignature(sig), arity: arity, fn: fn}
 }
 
+// defString defines a function whose first parameter is a string: fn is
+// given it as s, and the result is undefined when that argument is.
+func defString(name, sig string, arity int, fn func(e *evaluator, c *callContext, s string, args []any) (any, error)) {
+	def(name, sig, arity, func(e *evaluator, c *callContext, args []any) (any, error) {
+		s, ok := strArg(args, 0)
+		if !ok {
+			return undefined, nil
+		}
+		return fn(e, c, s, args)
+	})
+}
+
+// defStringMap defines a function from one string to another.
+func defStringMap(name string, fn func(string) string) {
+	defString(name, "<s-:s>", 1, func(_ *evaluator, _ *callContext, s string, _ []any) (any, error) {
+		return fn(s), nil
+	})
+}
+
 func init() {
 	builtins = make(map[string]*builtin, 80)
 	defineAggregates()
@@ -180,11 +199,7 @@ func defineStrings() {
 		}
 		return s, nil
 	})
-	def("substring", "<s-nn?:s>", 3, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
+	defString("substring", "<s-nn?:s>", 3, func(e *evaluator, c *callContext, s string, args []any) (any, error) {
 		runes := []rune(s)
 		start, _ := numArg(args, 1)
 		n := float64(len(runes))
@@ -205,67 +220,33 @@ func defineStrings() {
 		from, to := jsSliceBounds(len(runes), start, nil)
 		return string(runes[from:to]), nil
 	})
-	def("substringBefore", "<s-s:s>", 2, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
-		chars, ok := strArg(args, 1)
-		if !ok {
-			return s, nil
-		}
-		if i := strings.Index(s, chars); i >= 0 {
-			return s[:i], nil
-		}
-		return s, nil
-	})
-	def("substringAfter", "<s-s:s>", 2, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
-		chars, ok := strArg(args, 1)
-		if !ok {
-			return s, nil
-		}
-		if i := strings.Index(s, chars); i >= 0 {
-			return s[i+len(chars):], nil
-		}
-		return s, nil
-	})
-	def("lowercase", "<s-:s>", 1, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
-		return strings.ToLower(s), nil
-	})
-	def("uppercase", "<s-:s>", 1, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
-		return jsUpper(s), nil
-	})
-	def("length", "<s-:n>", 1, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
+	// $substringBefore and $substringAfter give the whole string when the
+	// other one is not in it.
+	substringAround := func(name string, after bool) {
+		defString(name, "<s-s:s>", 2, func(_ *evaluator, _ *callContext, s string, args []any) (any, error) {
+			chars, ok := strArg(args, 1)
+			if !ok {
+				return s, nil
+			}
+			before, rest, found := strings.Cut(s, chars)
+			switch {
+			case !found:
+				return s, nil
+			case after:
+				return rest, nil
+			}
+			return before, nil
+		})
+	}
+	substringAround("substringBefore", false)
+	substringAround("substringAfter", true)
+	defStringMap("lowercase", strings.ToLower)
+	defStringMap("uppercase", jsUpper)
+	defStringMap("trim", jsTrim)
+	defString("length", "<s-:n>", 1, func(_ *evaluator, _ *callContext, s string, _ []any) (any, error) {
 		return float64(utf8.RuneCountInString(s)), nil
 	})
-	def("trim", "<s-:s>", 1, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
-		return jsTrim(s), nil
-	})
-	def("pad", "<s-ns?:s>", 3, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
+	defString("pad", "<s-ns?:s>", 3, func(e *evaluator, c *callContext, s string, args []any) (any, error) {
 		w, _ := numArg(args, 1)
 		ch, ok := strArg(args, 2)
 		if !ok || ch == "" {
@@ -292,11 +273,7 @@ func defineStrings() {
 		}
 		return string(pad) + s, nil
 	})
-	def("contains", "<s-(sf):b>", 2, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
+	defString("contains", "<s-(sf):b>", 2, func(e *evaluator, c *callContext, s string, args []any) (any, error) {
 		if token, ok := args[1].(string); ok {
 			return strings.Contains(s, token), nil
 		}
@@ -306,11 +283,7 @@ func defineStrings() {
 		}
 		return m != nil, nil
 	})
-	def("split", "<s-(sf)n?:a<s>>", 3, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
+	defString("split", "<s-(sf)n?:a<s>>", 3, func(e *evaluator, c *callContext, s string, args []any) (any, error) {
 		limit, hasLimit := numArg(args, 2)
 		if hasLimit && limit < 0 {
 			return nil, &Error{Code: "D3020", Position: c.pos, Value: limit}
@@ -382,11 +355,7 @@ func defineStrings() {
 		}
 		return strings.Join(parts, sep), nil
 	})
-	def("match", "<s-f<s:o>n?:a<o>>", 3, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
+	defString("match", "<s-f<s:o>n?:a<o>>", 3, func(e *evaluator, c *callContext, s string, args []any) (any, error) {
 		limit, hasLimit := numArg(args, 2)
 		if hasLimit && limit < 0 {
 			return nil, &Error{Code: "D3040", Position: c.pos, Value: limit}
@@ -411,7 +380,7 @@ func defineStrings() {
 		}
 		return result, nil
 	})
-	def("replace", "<s-(sf)(sf)n?:s>", 4, replaceFn)
+	defString("replace", "<s-(sf)(sf)n?:s>", 4, replaceFn)
 }
 
 func clampIndex(i, lo, hi int) int {
@@ -457,11 +426,7 @@ func jsUpper(s string) string {
 	return r.Replace(u)
 }
 
-func replaceFn(e *evaluator, c *callContext, args []any) (any, error) {
-	s, ok := strArg(args, 0)
-	if !ok {
-		return undefined, nil
-	}
+func replaceFn(e *evaluator, c *callContext, s string, args []any) (any, error) {
 	if p, ok := args[1].(string); ok && p == "" {
 		return nil, &Error{Code: "D3010", Position: c.pos, Value: p}
 	}
@@ -663,18 +628,8 @@ func (e *evaluator) customMatch(res any, c *callContext) (*matchResult, error) {
 }
 
 func defineEncoding() {
-	def("base64encode", "<s-:s>", 1, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
-		return base64.StdEncoding.EncodeToString([]byte(s)), nil
-	})
-	def("base64decode", "<s-:s>", 1, func(e *evaluator, c *callContext, args []any) (any, error) {
-		s, ok := strArg(args, 0)
-		if !ok {
-			return undefined, nil
-		}
+	defStringMap("base64encode", func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) })
+	defString("base64decode", "<s-:s>", 1, func(e *evaluator, c *callContext, s string, args []any) (any, error) {
 		clean := strings.Map(func(r rune) rune {
 			if r == '-' {
 				return '+'
@@ -694,11 +649,7 @@ func defineEncoding() {
 		return strings.ToValidUTF8(string(b), "\uFFFD"), nil
 	})
 	url := func(name string, fn func(string) (string, bool)) {
-		def(name, "<s-:s>", 1, func(e *evaluator, c *callContext, args []any) (any, error) {
-			s, ok := strArg(args, 0)
-			if !ok {
-				return undefined, nil
-			}
+		defString(name, "<s-:s>", 1, func(_ *evaluator, c *callContext, s string, _ []any) (any, error) {
 			out, ok := fn(s)
 			if !ok {
 				return nil, &Error{Code: "D3140", Position: c.pos, Token: name, Value: s}

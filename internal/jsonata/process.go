@@ -215,13 +215,9 @@ func (pr *processor) processBinary(expr *node) (*node, error) {
 		pushAncestry(result, result.rhs)
 		return result, nil
 	case "@":
-		result, err := pr.process(expr.lhs)
+		result, step, err := pr.bindingStep(expr.lhs)
 		if err != nil {
 			return nil, err
-		}
-		step := result
-		if result.kind == kPath {
-			step = result.steps[len(result.steps)-1]
 		}
 		if step.stages != nil || step.predicate != nil {
 			return nil, &Error{Code: "S0215", Position: expr.pos}
@@ -236,14 +232,11 @@ func (pr *processor) processBinary(expr *node) (*node, error) {
 		step.tuple = true
 		return result, nil
 	case "#":
-		result, err := pr.process(expr.lhs)
+		result, step, err := pr.bindingStep(expr.lhs)
 		if err != nil {
 			return nil, err
 		}
-		step := result
-		if result.kind == kPath {
-			step = result.steps[len(result.steps)-1]
-		} else {
+		if result.kind != kPath {
 			result = &node{kind: kPath, steps: []*node{result}, pos: result.pos}
 			if step.predicate != nil {
 				step.stages = step.predicate
@@ -280,6 +273,20 @@ func (pr *processor) processBinary(expr *node) (*node, error) {
 	}
 	pushAncestry(result, result.rhs)
 	return result, nil
+}
+
+// bindingStep processes the left side of a focus (@) or index (#) binding
+// and returns it with the step the binding attaches to: its last step when it
+// is a path, else the expression itself.
+func (pr *processor) bindingStep(lhs *node) (result, step *node, err error) {
+	result, err = pr.process(lhs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if result.kind == kPath {
+		return result, result.steps[len(result.steps)-1], nil
+	}
+	return result, result, nil
 }
 
 func (pr *processor) processDot(expr *node) (*node, error) {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sluice-ci/sluice/internal/jsonpath"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/cases.json from this package's results")
@@ -69,7 +71,7 @@ func TestReferenceCases(t *testing.T) {
 				t.Errorf("%s: got %s %s, want undefined", c.Expr, JSONText(got.Want), got.Error)
 			}
 		default:
-			if got.Error != "" || got.Undefined || !sameJSON(got.Want, c.Want) {
+			if got.Error != "" || got.Undefined || !jsonpath.Equal(got.Want, c.Want) {
 				t.Errorf("%s: got %s (%s %s), want %s", c.Expr, JSONText(got.Want), got.Error, got.Message, JSONText(c.Want))
 			}
 		}

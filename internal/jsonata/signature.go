@@ -51,6 +51,15 @@ func findClosing(s string, start int, open, close byte) int {
 	return pos
 }
 
+// typeCodes is, for each type letter of a signature, the pattern of argument
+// type symbols (typeSymbol) it accepts: every type takes an undefined
+// argument (m) except a function, an array takes any value, j any JSON value
+// and x anything.
+var typeCodes = map[byte]string{
+	's': "[sm]", 'n': "[nm]", 'b': "[bm]", 'l': "[lm]", 'o': "[om]",
+	'a': "[asnblfom]", 'f': "f", 'j': "[asnblom]", 'x': "[asnblfom]",
+}
+
 func parseSignature(s string) (*signature, error) {
 	sig := &signature{text: s}
 	var param sigParam
@@ -66,25 +75,9 @@ func parseSignature(s string) (*signature, error) {
 			break
 		}
 		switch c {
-		case 's', 'n', 'b', 'l', 'o':
-			param.regex = "[" + string(c) + "m]"
+		case 's', 'n', 'b', 'l', 'o', 'a', 'f', 'j', 'x':
+			param.regex = typeCodes[c]
 			param.typ = string(c)
-			next()
-		case 'a':
-			param.regex = "[asnblfom]"
-			param.typ = "a"
-			next()
-		case 'f':
-			param.regex = "f"
-			param.typ = "f"
-			next()
-		case 'j':
-			param.regex = "[asnblom]"
-			param.typ = "j"
-			next()
-		case 'x':
-			param.regex = "[asnblfom]"
-			param.typ = "x"
 			next()
 		case '-':
 			if prev >= 0 {
