@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sluice-ci/sluice/internal/jsonpath"
+	"github.com/sluice-ci/sluice/internal/jsonpath/jsonpathtest"
 )
 
 // awsCase is one expression with the result AWS recorded for it, extracted
@@ -78,26 +79,6 @@ func TestAWSRecordedResults(t *testing.T) {
 	}
 }
 
-// corpusDir finds the shared conformance corpus next to the repository.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	var dirs []string
-	if d := os.Getenv("SLUICE_SHARED_DIR"); d != "" {
-		dirs = append(dirs, filepath.Join(d, "asl-conformance", "cases"))
-	}
-	dirs = append(dirs, filepath.Join("..", "..", "..", "shared", "asl-conformance", "cases"))
-	for _, d := range dirs {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("conformance corpus not found in %v", dirs)
-	}
-	t.Skip("conformance corpus not found")
-	return ""
-}
-
 // collectExpressions gathers every {% %} string of a definition with the
 // field path it sits at.
 func collectExpressions(path string, v any, out map[string]string) {
@@ -120,18 +101,8 @@ func collectExpressions(path string, v any, out map[string]string) {
 // TestCorpusExpressionsCompile compiles every JSONata expression of the
 // conformance corpus: all of them are accepted by AWS.
 func TestCorpusExpressionsCompile(t *testing.T) {
-	dir := corpusDir(t)
-	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	exprs := map[string]string{}
-	for _, f := range files {
-		var c struct {
-			ID         string `json:"id"`
-			Definition any    `json:"definition"`
-		}
-		readJSONFile(t, f, &c)
+	for _, c := range jsonpathtest.Cases(t) {
 		found := map[string]string{}
 		collectExpressions("", c.Definition, found)
 		for p, e := range found {

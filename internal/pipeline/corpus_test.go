@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sluice-ci/sluice/internal/testshared"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -24,53 +26,12 @@ type corpusEntry struct {
 	Errors []string `json:"errors,omitempty"`
 }
 
-// corpusDir finds the shared corpus: $SLUICE_SHARED_DIR/pipelines-corpus,
-// or ../shared/pipelines-corpus beside the repository.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	var dir string
-	if shared := os.Getenv("SLUICE_SHARED_DIR"); shared != "" {
-		dir = filepath.Join(shared, "pipelines-corpus")
-	} else {
-		root, err := repoRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir = filepath.Join(root, "..", "shared", "pipelines-corpus")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus: %v (CI is set, so the corpus must be there)", err)
-		}
-		t.Skipf("corpus not found: %v", err)
-	}
-	return dir
-}
-
-// repoRoot walks up from the working directory to the folder with go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // TestCorpus reads every declaration of the shared corpus: the
 // intentionally invalid ones report the errors the table lists, the others
 // are valid given their parameters, and every warning (unresolved values
 // among them) matches the golden file.
 func TestCorpus(t *testing.T) {
-	dir := corpusDir(t)
+	dir := testshared.Dir(t, "pipelines-corpus")
 	raw, err := os.ReadFile("testdata/corpus/corpus.json")
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/sluice-ci/sluice/internal/jsonpath"
+	"github.com/sluice-ci/sluice/internal/testshared"
 )
 
 // Case is one recorded execution of the conformance corpus, reduced to what
@@ -38,52 +39,12 @@ type Expected struct {
 	Placeholders []string `json:"placeholders"`
 }
 
-// Dir returns the conformance case folder: $SLUICE_SHARED_DIR/asl-conformance
-// or ../shared/asl-conformance beside the repository root. When it is
-// missing the test is skipped, unless CI is set, where it fails.
-func Dir(t testing.TB) string {
-	t.Helper()
-	var candidates []string
-	if d := os.Getenv("SLUICE_SHARED_DIR"); d != "" {
-		candidates = append(candidates, filepath.Join(d, "asl-conformance", "cases"))
-	}
-	if root, err := repoRoot(); err == nil {
-		candidates = append(candidates, filepath.Join(root, "..", "shared", "asl-conformance", "cases"))
-	}
-	for _, c := range candidates {
-		if st, err := os.Stat(c); err == nil && st.IsDir() {
-			return c
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("conformance cases not found (looked in %v); set SLUICE_SHARED_DIR", candidates)
-	}
-	t.Skipf("conformance cases not found (looked in %v)", candidates)
-	return ""
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
-}
-
 // Cases reads every case of the given categories (all when none is given),
-// sorted by file name.
+// sorted by file name, from the cases folder of the shared asl-conformance
+// folder (testshared.Dir).
 func Cases(t testing.TB, categories ...string) []Case {
 	t.Helper()
-	dir := Dir(t)
+	dir := filepath.Join(testshared.Dir(t, "asl-conformance"), "cases")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatalf("read conformance cases: %v", err)
