@@ -139,7 +139,7 @@ func (l *Local) open(ctx context.Context, opts Options) error {
 	providers := action.NewRegistry()
 	l.functions = standins.Register(providers, l.DataDir)
 	l.Runtime = &runtime.Runtime{
-		Store: st, Artifacts: arts, Providers: providers,
+		Store: st, Artifacts: arts, Providers: providers, Log: opts.Log,
 		Logs: func(p, e, s, a string) (io.WriteCloser, error) {
 			w, err := logs(p, e, s, a)
 			if err != nil {

@@ -152,13 +152,8 @@ loop:
 	if err != nil {
 		return nil, fmt.Errorf("read pipeline execution: %w", err)
 	}
-	if st := e.Value.Status; st == store.ExecutionInProgress || st == store.ExecutionStopping {
-		// The state machine ended outside the gates (the engine's history
-		// limit, a runtime error): say why, and settle the execution so
-		// that its stages do not stay locked.
-		if e, err = l.settle(final, d.Name, id, arn, out); err != nil {
-			return nil, err
-		}
+	if e, err = l.settled(final, e, arn, out); err != nil {
+		return nil, err
 	}
 	// The execution's last events are in the events file when Run returns.
 	if _, err := l.outbox.Drain(final); err != nil {
@@ -176,40 +171,38 @@ loop:
 	return o, nil
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-// settle ends the records of an execution whose state machine execution
-// ended while the store still has it running: it is stopped as by
-// abandoning it, which releases its stages.
-func (l *Local) settle(ctx context.Context, pipelineName, id, arn string, out io.Writer) (store.Versioned[store.PipelineExecution], error) {
+// settled returns the execution once settled. When its state machine
+// execution ended outside the gates (the engine's history limit, a runtime
+// error, a StopExecution of its own), the execution is settled as the
+// engine's watcher settles it (Runtime.ExecutionEnded), so that its stages
+// do not stay locked, and the run says why.
+func (l *Local) settled(ctx context.Context, e store.Versioned[store.PipelineExecution], arn string, out io.Writer) (store.Versioned[store.PipelineExecution], error) {
 	desc, err := l.Engine.DescribeExecution(ctx, arn)
 	if err != nil {
-		return store.Versioned[store.PipelineExecution]{}, fmt.Errorf("describe the state machine execution: %w", err)
+		return e, fmt.Errorf("describe the state machine execution: %w", err)
 	}
-	reason := fmt.Sprintf("The state machine execution ended %s: %s: %s", desc.Status, deref(desc.Error), deref(desc.Cause))
-	fmt.Fprintf(out, "%s: %s\n", pipelineName, reason)
-	if len(reason) > maxStopReason {
-		reason = reason[:maxStopReason-3] + "..."
+	if desc.Status == states.StatusSucceeded || desc.Status == states.StatusRunning {
+		return e, nil
 	}
-	err = l.Runtime.StopPipelineExecution(ctx, pipelineName, id, true, reason)
-	var rej *execution.Rejection
-	if err != nil && !(errors.As(err, &rej) && rej.Code == "PipelineExecutionNotStoppableException") {
-		return store.Versioned[store.PipelineExecution]{}, fmt.Errorf("settle the ended execution: %w", err)
+	v := e.Value
+	cause := runtime.EndedCause(desc)
+	if st := v.Status; st == store.ExecutionInProgress || st == store.ExecutionStopping {
+		status := store.ExecutionFailed
+		if desc.Status == states.StatusAborted {
+			status = store.ExecutionStopped
+		}
+		if err := l.Runtime.ExecutionEnded(ctx, v.PipelineName, v.PipelineExecutionID, status, cause); err != nil {
+			return e, fmt.Errorf("settle the ended execution: %w", err)
+		}
+		if e, err = l.Runtime.Store.GetPipelineExecution(ctx, v.PipelineName, v.PipelineExecutionID); err != nil {
+			return e, fmt.Errorf("read pipeline execution: %w", err)
+		}
 	}
-	e, err := l.Runtime.Store.GetPipelineExecution(ctx, pipelineName, id)
-	if err != nil {
-		return e, fmt.Errorf("read pipeline execution: %w", err)
+	if e.Value.StatusSummary == cause || (e.Value.StopTrigger != nil && e.Value.StopTrigger.Reason == cause) {
+		fmt.Fprintf(out, "%s: %s\n", v.PipelineName, cause)
 	}
 	return e, nil
 }
-
-// maxStopReason is the longest reason StopPipelineExecution takes.
-const maxStopReason = 200
 
 // abandon stops an interrupted run's execution at once.
 func (l *Local) abandon(pipelineName, id string) error {

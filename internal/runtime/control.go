@@ -131,7 +131,7 @@ func (r *Runtime) StopPipelineExecution(ctx context.Context, pipelineName, id st
 	if err := r.Engine.StopExecution(ctx, pipelineName, id, execution.ErrPipelineStopped, reason); err != nil {
 		return fmt.Errorf("stop state machine execution: %w", err)
 	}
-	return r.abandon(ctx, pipelineName, id, stopped.ExecutionMode)
+	return r.ExecutionEnded(ctx, pipelineName, id, store.ExecutionStopped, reason)
 }
 
 // withdraw takes the execution out of a stage's waiters, failing its entry.
@@ -159,75 +159,6 @@ func (r *Runtime) withdraw(ctx context.Context, pipelineName, stage, id, mode st
 		return d, []store.Write{w}, err
 	})
 	return err
-}
-
-// abandon settles the records of an execution whose state machine was
-// stopped: stages in progress end Stopped and are released, actions in
-// progress are Abandoned, approvals expire, the execution is Stopped.
-func (r *Runtime) abandon(ctx context.Context, pipelineName, id, mode string) error {
-	now := r.now()
-	stages, err := r.Store.ListStageExecutions(ctx, pipelineName, id)
-	if err != nil {
-		return fmt.Errorf("list stage executions: %w", err)
-	}
-	actions, err := r.Store.ListActionExecutions(ctx, pipelineName, id)
-	if err != nil {
-		return err
-	}
-	for _, se := range stages {
-		if se.Status != store.StageInProgress {
-			continue
-		}
-		_, err := r.Gate().Apply(ctx, pipelineName, se.StageName, func(ctx context.Context, c store.StageControl) (execution.Decision, []store.Write, error) {
-			d := execution.Leave(c, mode, id, now)
-			cur, err := r.Store.GetStageExecution(ctx, pipelineName, id, se.StageName)
-			if err != nil {
-				return d, nil, err
-			}
-			cur.Value.Status, cur.Value.LastUpdateTime = store.StageStopped, now
-			w, err := store.StageExecutionWrite(cur)
-			return d, []store.Write{w}, err
-		})
-		if err != nil {
-			return fmt.Errorf("release stage %s: %w", se.StageName, err)
-		}
-	}
-	for _, a := range actions {
-		if a.Status != store.ActionInProgress {
-			continue
-		}
-		rec, err := r.Store.GetActionExecution(ctx, pipelineName, id, a.StageName, a.ActionName, a.Attempt)
-		if err != nil {
-			return err
-		}
-		rec.Value = execution.Abandoned(rec.Value, now)
-		writes := []store.Write{}
-		w, err := store.ActionExecutionWrite(rec)
-		if err != nil {
-			return err
-		}
-		writes = append(writes, w)
-		if a.Token != "" {
-			if ap, err := r.Store.GetApproval(ctx, pipelineName, a.Token); err == nil && ap.Value.Status == store.ApprovalPending {
-				ap.Value.Status, ap.Value.DecidedAt = store.ApprovalExpired, now
-				aw, err := store.ApprovalWrite(ap)
-				if err != nil {
-					return err
-				}
-				writes = append(writes, aw)
-			}
-		}
-		if err := r.Store.Transact(ctx, writes...); err != nil && !errors.Is(err, store.ErrConditionFailed) {
-			return fmt.Errorf("abandon action %s: %w", a.ActionName, err)
-		}
-	}
-	return r.updateExecution(ctx, pipelineName, id, func(e *store.PipelineExecution) bool {
-		if e.Status == store.ExecutionStopped {
-			return false
-		}
-		e.Status = store.ExecutionStopped
-		return true
-	})
 }
 
 // RetryStageExecution retries a failed (or stopped-and-waited) stage within

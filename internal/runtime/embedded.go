@@ -5,15 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/sluice-ci/sluice/internal/gate"
 	"github.com/sluice-ci/sluice/internal/states"
+	"github.com/sluice-ci/sluice/internal/store"
 )
 
 // Embedded adapts the embedded Step Functions engine to the runtime's ports:
-// it is both the gate.TaskTokens and the Engine of a local run.
+// it is both the gate.TaskTokens and the Engine of a local run. The one
+// OpenEngine makes also watches the executions it starts (see watcher).
 type Embedded struct {
 	Engine *states.Engine
+
+	watch *watcher
 }
 
 var (
@@ -63,10 +68,13 @@ func (m Embedded) StartExecution(ctx context.Context, pipeline, id string, input
 	_, err := m.Engine.StartExecution(ctx, states.StartExecutionInput{
 		StateMachineArn: m.Engine.StateMachineArn(pipeline), Name: id, Input: string(input),
 	})
-	if errors.Is(err, states.ErrExecutionAlreadyExists) {
-		return nil
+	if err != nil && !errors.Is(err, states.ErrExecutionAlreadyExists) {
+		return err
 	}
-	return err
+	if m.watch != nil {
+		m.watch.follow(pipeline, id)
+	}
+	return nil
 }
 
 // ExecutionArn is the ARN of a pipeline execution's state machine execution.
@@ -80,9 +88,20 @@ func (m Embedded) StopExecution(ctx context.Context, pipeline, id, errName, caus
 	return err
 }
 
-// RedriveExecution implements Engine.
+// RedriveExecution implements Engine. A redrive is never taken for the end
+// of the run before it: the watcher settles an end while no redrive is
+// under way.
 func (m Embedded) RedriveExecution(ctx context.Context, pipeline, id string) error {
+	if m.watch == nil {
+		_, err := m.Engine.RedriveExecution(ctx, m.ExecutionArn(pipeline, id), "")
+		return err
+	}
+	m.watch.mu.Lock()
 	_, err := m.Engine.RedriveExecution(ctx, m.ExecutionArn(pipeline, id), "")
+	m.watch.mu.Unlock()
+	if err == nil {
+		m.watch.follow(pipeline, id)
+	}
 	return err
 }
 
@@ -101,9 +120,10 @@ func (r *Runtime) OpenEngine(opts states.Options) (*states.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the embedded engine: %w", err)
 	}
-	m := Embedded{Engine: eng}
+	m := Embedded{Engine: eng, watch: &watcher{rt: r, eng: eng, following: map[string]bool{}}}
 	r.Tokens, r.Engine = m, m
 	eng.Resume()
+	m.watch.sweep(context.Background())
 	return eng, nil
 }
 
@@ -121,4 +141,113 @@ func handler[E, R any](fn func(context.Context, E) (R, error)) states.Handler {
 		}
 		return json.Marshal(res)
 	}
+}
+
+// watcher settles the pipeline executions whose state machine executions
+// close without their gates having ended them (Runtime.ExecutionEnded):
+// locally, what the EventBridge rule on Step Functions' execution status
+// changes does in the cloud. It follows each execution the engine starts,
+// resumes or redrives until it closes, then settles it; settling an
+// execution the gates ended changes nothing.
+type watcher struct {
+	rt  *Runtime
+	eng *states.Engine
+
+	// mu is held while an end is settled and while an execution is
+	// redriven, so that an end is never mistaken for the run after it.
+	mu        sync.Mutex
+	following map[string]bool // execution ARNs
+}
+
+// follow watches an execution until it closes, unless it is watched
+// already.
+func (w *watcher) follow(pipeline, id string) {
+	arn := states.ExecutionArn(w.eng.StateMachineArn(pipeline), id)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.following[arn] {
+		return
+	}
+	w.following[arn] = true
+	go w.await(pipeline, id, arn)
+}
+
+// await waits for an execution to close, then settles it. An execution
+// redriven meanwhile is waited for again. It returns when the engine
+// closes.
+func (w *watcher) await(pipeline, id, arn string) {
+	ctx := context.Background()
+	for {
+		if _, err := w.eng.WaitExecution(ctx, arn); err != nil {
+			w.mu.Lock()
+			delete(w.following, arn)
+			w.mu.Unlock()
+			return
+		}
+		w.mu.Lock()
+		desc, err := w.eng.DescribeExecution(ctx, arn)
+		if err == nil && desc.Status == states.StatusRunning {
+			w.mu.Unlock()
+			continue
+		}
+		delete(w.following, arn)
+		if err == nil {
+			w.settle(ctx, pipeline, id, desc)
+		}
+		w.mu.Unlock()
+		return
+	}
+}
+
+// settle settles a closed execution; the caller holds w.mu.
+func (w *watcher) settle(ctx context.Context, pipeline, id string, desc *states.ExecutionDescription) {
+	status := store.ExecutionFailed
+	switch desc.Status {
+	case states.StatusSucceeded, states.StatusRunning:
+		return
+	case states.StatusAborted:
+		status = store.ExecutionStopped
+	}
+	if err := w.rt.ExecutionEnded(ctx, pipeline, id, status, EndedCause(desc)); err != nil {
+		w.rt.log().Error("settle an ended execution", "pipeline", pipeline, "execution", id, "error", err)
+	}
+}
+
+// sweep follows the executions the engine runs and settles those that
+// closed while no process watched them (the process died first).
+func (w *watcher) sweep(ctx context.Context) {
+	machines, err := w.eng.ListStateMachines(ctx)
+	if err != nil {
+		w.rt.log().Error("list state machines", "error", err)
+		return
+	}
+	for _, m := range machines {
+		execs, err := w.eng.ListExecutions(ctx, states.ListExecutionsInput{StateMachineArn: m.Arn})
+		if err != nil {
+			w.rt.log().Error("list executions", "state machine", m.Name, "error", err)
+			continue
+		}
+		for _, x := range execs {
+			switch x.Status {
+			case states.StatusRunning:
+				w.follow(m.Name, x.Name)
+			case states.StatusFailed, states.StatusTimedOut, states.StatusAborted:
+				w.mu.Lock()
+				w.settle(ctx, m.Name, x.Name, x)
+				w.mu.Unlock()
+			}
+		}
+	}
+}
+
+// EndedCause says how a state machine execution ended, as the cause that
+// ExecutionEnded records.
+func EndedCause(desc *states.ExecutionDescription) string {
+	deref := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	return fmt.Sprintf("The state machine execution ended %s: %s: %s", desc.Status, deref(desc.Error), deref(desc.Cause))
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -64,6 +65,9 @@ type Runtime struct {
 	// Now and NewID default to the clock and random UUIDs.
 	Now   func() time.Time
 	NewID func() string
+	// Log receives what fails in the background (settling an ended
+	// execution); nil discards it.
+	Log *slog.Logger
 
 	declMu sync.Mutex
 	decls  map[declKey]*pipeline.Declaration
@@ -79,6 +83,13 @@ func (r *Runtime) now() time.Time {
 		return r.Now().UTC()
 	}
 	return time.Now().UTC()
+}
+
+func (r *Runtime) log() *slog.Logger {
+	if r.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Log
 }
 
 func (r *Runtime) newID() string {
