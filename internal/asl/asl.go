@@ -14,7 +14,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -266,17 +267,6 @@ func (p *parser) schema(where, format string, args ...any) {
 	p.fail("SCHEMA_VALIDATION_FAILED", fmt.Sprintf(format, args...), where)
 }
 
-// sortedKeys returns the keys of m in sorted order, for deterministic
-// error reports.
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func (p *parser) definition(obj map[string]any, where, inherited string, top bool) *Definition {
 	def := &Definition{QueryLanguage: inherited, States: map[string]*State{}}
 	allowed := map[string]bool{"Comment": true, "StartAt": true, "States": true}
@@ -287,7 +277,7 @@ func (p *parser) definition(obj map[string]any, where, inherited string, top boo
 	} else {
 		allowed["ProcessorConfig"] = true
 	}
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		if !allowed[k] {
 			p.schema(where+"/"+k, "The field '%s' is not supported", k)
 		}
@@ -325,7 +315,7 @@ func (p *parser) definition(obj map[string]any, where, inherited string, top boo
 		p.schema(where+"/States", "The field 'States' is required and must be a non-empty object")
 		return def
 	}
-	def.Order = sortedKeys(states)
+	def.Order = slices.Sorted(maps.Keys(states))
 	for _, name := range def.Order {
 		sw := where + "/States/" + name
 		so, ok := states[name].(map[string]any)

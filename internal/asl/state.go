@@ -3,6 +3,8 @@ package asl
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -54,7 +56,7 @@ func (p *parser) state(name string, obj map[string]any, where, inherited string)
 	for _, f := range fields {
 		allowed[f] = true
 	}
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		if !allowed[k] {
 			p.schema(where+"/"+k, "The field '%s' is not supported by %s states in %s", k, s.Type, s.QueryLanguage)
 		}
@@ -243,7 +245,7 @@ func (p *parser) choice(s *State, obj map[string]any, where string, jsonata bool
 			p.schema(cw+"/Output", "The field 'Output' is only supported in JSONata")
 		}
 		if jsonata {
-			for _, k := range sortedKeys(m) {
+			for _, k := range slices.Sorted(maps.Keys(m)) {
 				switch k {
 				case "Next", "Assign", "Output", "Comment", "Condition":
 				default:
@@ -505,7 +507,7 @@ func (p *parser) objects(obj map[string]any, key, where string, each func(m map[
 func (p *parser) retry(obj map[string]any, where string) []*Retrier {
 	var out []*Retrier
 	p.objects(obj, "Retry", where, func(m map[string]any, rw string, last bool) {
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			switch k {
 			case "ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment":
 			default:
@@ -552,7 +554,7 @@ func (p *parser) catch(obj map[string]any, where, ql string) []*Catcher {
 		} else {
 			allowed["ResultPath"] = true
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if !allowed[k] {
 				p.schema(cw+"/"+k, "The field '%s' is not supported in a catcher", k)
 			}

@@ -3,6 +3,8 @@ package jsonata
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -217,7 +219,7 @@ func compileTmpl(field string, v any) (tmplNode, error) {
 		}
 	case map[string]any:
 		n := tmplNode{field: field, obj: true}
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			child, err := compileTmpl(field+"/"+k, x[k])
 			if err != nil {
 				return tmplNode{}, err

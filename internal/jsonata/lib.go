@@ -1167,52 +1167,47 @@ func deepClone(v any) any {
 	return v
 }
 
-func hofArgs(fn any, v any, i any, all any) []any {
-	args := []any{v}
+// callback calls fn, the function argument of a higher-order function, with
+// a value, its index or key, and the whole input: as many of them as fn
+// takes.
+func (e *evaluator) callback(c *callContext, fn, value, key, all any) (any, error) {
+	args := []any{value}
 	n := arity(fn)
 	if n >= 2 {
-		args = append(args, i)
+		args = append(args, key)
 	}
 	if n >= 3 {
 		args = append(args, all)
 	}
-	return args
+	return e.apply(fn, args, nil, c.env, c.pos, "")
 }
 
 func defineHigherOrder() {
-	def("map", "<af>", 2, func(e *evaluator, c *callContext, args []any) (any, error) {
-		items, ok := arrayItems(args[0])
-		if !ok {
-			return undefined, nil
-		}
-		result := newSeq()
-		for i, it := range items {
-			r, err := e.apply(args[1], hofArgs(args[1], it, float64(i), args[0]), nil, c.env, c.pos, "")
-			if err != nil {
-				return nil, err
+	// $map keeps each defined result, $filter each item whose result is
+	// true.
+	eachItem := func(name string, keep func(item, result any) (any, bool)) {
+		def(name, "<af>", 2, func(e *evaluator, c *callContext, args []any) (any, error) {
+			items, ok := arrayItems(args[0])
+			if !ok {
+				return undefined, nil
 			}
-			if r != undefined {
-				result.items = append(result.items, r)
+			result := newSeq()
+			for i, it := range items {
+				r, err := e.callback(c, args[1], it, float64(i), args[0])
+				if err != nil {
+					return nil, err
+				}
+				if v, ok := keep(it, r); ok {
+					result.items = append(result.items, v)
+				}
 			}
-		}
-		return result, nil
-	})
-	def("filter", "<af>", 2, func(e *evaluator, c *callContext, args []any) (any, error) {
-		items, ok := arrayItems(args[0])
-		if !ok {
-			return undefined, nil
-		}
-		result := newSeq()
-		for i, it := range items {
-			r, err := e.apply(args[1], hofArgs(args[1], it, float64(i), args[0]), nil, c.env, c.pos, "")
-			if err != nil {
-				return nil, err
-			}
-			if b, _ := booleanOf(r); b {
-				result.items = append(result.items, it)
-			}
-		}
-		return result, nil
+			return result, nil
+		})
+	}
+	eachItem("map", func(_, r any) (any, bool) { return r, r != undefined })
+	eachItem("filter", func(it, r any) (any, bool) {
+		b, _ := booleanOf(r)
+		return it, b
 	})
 	def("single", "<af?>", 2, func(e *evaluator, c *callContext, args []any) (any, error) {
 		items, ok := arrayItems(args[0])
@@ -1225,7 +1220,7 @@ func defineHigherOrder() {
 		for i, it := range items {
 			positive := true
 			if fn != undefined {
-				r, err := e.apply(fn, hofArgs(fn, it, float64(i), args[0]), nil, c.env, c.pos, "")
+				r, err := e.callback(c, fn, it, float64(i), args[0])
 				if err != nil {
 					return nil, err
 				}
@@ -1282,7 +1277,7 @@ func defineHigherOrder() {
 		result := newSeq()
 		for _, k := range objectKeys(args[0]) {
 			v, _ := objectGet(args[0], k)
-			r, err := e.apply(args[1], hofArgs(args[1], v, k, args[0]), nil, c.env, c.pos, "")
+			r, err := e.callback(c, args[1], v, k, args[0])
 			if err != nil {
 				return nil, err
 			}
@@ -1300,7 +1295,7 @@ func defineHigherOrder() {
 		out := newObject(0)
 		for _, k := range objectKeys(args[0]) {
 			v, _ := objectGet(args[0], k)
-			r, err := e.apply(fn, hofArgs(fn, v, k, args[0]), nil, c.env, c.pos, "")
+			r, err := e.callback(c, fn, v, k, args[0])
 			if err != nil {
 				return nil, err
 			}

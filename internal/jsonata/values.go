@@ -2,7 +2,9 @@ package jsonata
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -415,7 +417,7 @@ func writeJSON(b *strings.Builder, v any, indent, level int, round15 bool) bool 
 	case map[string]any, *object, tuple:
 		var keys []string
 		if t, ok := v.(tuple); ok {
-			keys = sortedKeys(t)
+			keys = slices.Sorted(maps.Keys(t))
 		} else {
 			keys = objectKeys(v)
 		}
@@ -473,15 +475,6 @@ func writeJSON(b *strings.Builder, v any, indent, level int, round15 bool) bool 
 		b.WriteString(numtext.JavaScript(f))
 	}
 	return true
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func newline(b *strings.Builder, indent, level int) {

@@ -2,6 +2,8 @@ package jsonpath
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 )
 
 const jacksonProvider = "com.jayway.jsonpath.spi.json.JacksonJsonProvider"
@@ -139,7 +141,7 @@ func (p *Path) scan(root, cur any, i int, out []any) []any {
 	out = p.apply(root, cur, i, out)
 	switch t := cur.(type) {
 	case map[string]any:
-		for _, k := range SortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			out = p.scan(root, t[k], i, out)
 		}
 	case []any:
@@ -202,7 +204,7 @@ func (p *Path) apply(root, cur any, i int, out []any) []any {
 	case stepWildcard:
 		switch t := cur.(type) {
 		case map[string]any:
-			for _, k := range SortedKeys(t) {
+			for _, k := range slices.Sorted(maps.Keys(t)) {
 				out = p.collect(root, t[k], i+1, out)
 			}
 		case []any:

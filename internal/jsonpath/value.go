@@ -3,8 +3,9 @@ package jsonpath
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -68,7 +69,7 @@ func writeJava(b *strings.Builder, v any) {
 		b.WriteByte(']')
 	case map[string]any:
 		b.WriteByte('{')
-		for i, k := range SortedKeys(t) {
+		for i, k := range slices.Sorted(maps.Keys(t)) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -80,16 +81,6 @@ func writeJava(b *strings.Builder, v any) {
 	default:
 		b.WriteString(Text(v))
 	}
-}
-
-// SortedKeys returns the keys of an object in ascending order.
-func SortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // javaNumber renders an integer as written (Java's Integer, Long and
