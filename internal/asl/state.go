@@ -207,14 +207,9 @@ func (p *parser) seconds(obj map[string]any, key, where string, jsonata bool) Op
 }
 
 func (p *parser) refPath(obj map[string]any, key, where string) string {
-	v, ok := obj[key]
+	s, ok := obj[key].(string)
 	if !ok {
-		return ""
-	}
-	s, ok := v.(string)
-	if !ok {
-		p.schema(where+"/"+key, "The value of the field '%s' must be a string", key)
-		return ""
+		return p.str(obj, key, where) // absent, or reported as not a string
 	}
 	if err := checkPath(s, true); err != nil {
 		p.schema(where+"/"+key, "The value for the field '%s' must be a valid ReferencePath: %v", key, err)
@@ -224,18 +219,7 @@ func (p *parser) refPath(obj map[string]any, key, where string) string {
 
 func (p *parser) choice(s *State, obj map[string]any, where string, jsonata bool) {
 	s.Default = p.str(obj, "Default", where)
-	list, ok := obj["Choices"].([]any)
-	if !ok || len(list) == 0 {
-		p.schema(where+"/Choices", "The field 'Choices' is required and must be a non-empty array")
-		return
-	}
-	for i, c := range list {
-		cw := fmt.Sprintf("%s/Choices/%d", where, i)
-		m, ok := c.(map[string]any)
-		if !ok {
-			p.schema(cw, "A choice rule must be an object")
-			continue
-		}
+	p.requiredObjects(obj, "Choices", where, "A choice rule must be an object", func(m map[string]any, cw string, _ bool) {
 		rule := &ChoiceRule{Assign: opt(m, "Assign"), Output: opt(m, "Output"), Condition: opt(m, "Condition")}
 		rule.Next, _ = m["Next"].(string)
 		if rule.Next == "" {
@@ -293,7 +277,7 @@ func (p *parser) choice(s *State, obj map[string]any, where string, jsonata bool
 			}
 		}
 		s.Choices = append(s.Choices, rule)
-	}
+	})
 }
 
 func (p *parser) wait(s *State, obj map[string]any, where string, jsonata bool) {
@@ -373,20 +357,9 @@ func (p *parser) failState(s *State, obj map[string]any, where string, jsonata b
 }
 
 func (p *parser) parallel(s *State, obj map[string]any, where string) {
-	list, ok := obj["Branches"].([]any)
-	if !ok || len(list) == 0 {
-		p.schema(where+"/Branches", "The field 'Branches' is required and must be a non-empty array")
-		return
-	}
-	for i, b := range list {
-		bw := fmt.Sprintf("%s/Branches/%d", where, i)
-		m, ok := b.(map[string]any)
-		if !ok {
-			p.schema(bw, "A branch must be an object")
-			continue
-		}
+	p.requiredObjects(obj, "Branches", where, "A branch must be an object", func(m map[string]any, bw string, _ bool) {
 		s.Branches = append(s.Branches, p.definition(m, bw, s.QueryLanguage, false))
-	}
+	})
 }
 
 func (p *parser) mapState(s *State, obj map[string]any, where string, jsonata bool) {
@@ -493,11 +466,27 @@ func (p *parser) objects(obj map[string]any, key, where string, each func(m map[
 		p.schema(where+"/"+key, "The value of the field '%s' must be an array", key)
 		return
 	}
+	p.eachObject(list, key, where, fmt.Sprintf("The elements of the field '%s' must be objects", key), each)
+}
+
+// requiredObjects reads a field that must hold a non-empty array of objects
+// (Choices, Branches) and calls each as objects does; notObject is the error
+// for an element that is not an object.
+func (p *parser) requiredObjects(obj map[string]any, key, where, notObject string, each func(m map[string]any, w string, last bool)) {
+	list, ok := obj[key].([]any)
+	if !ok || len(list) == 0 {
+		p.schema(where+"/"+key, "The field '%s' is required and must be a non-empty array", key)
+		return
+	}
+	p.eachObject(list, key, where, notObject, each)
+}
+
+func (p *parser) eachObject(list []any, key, where, notObject string, each func(m map[string]any, w string, last bool)) {
 	for i, item := range list {
 		w := fmt.Sprintf("%s/%s/%d", where, key, i)
 		m, ok := item.(map[string]any)
 		if !ok {
-			p.schema(w, "The elements of the field '%s' must be objects", key)
+			p.schema(w, "%s", notObject)
 			continue
 		}
 		each(m, w, i == len(list)-1)
