@@ -86,6 +86,16 @@ func install(t *testing.T, dataDir, name string, folder bool, config string) {
 	}
 }
 
+// workerFolder returns a new data folder with the source object and the
+// test function installed as "worker".
+func workerFolder(t *testing.T) string {
+	function(t)
+	dir := t.TempDir()
+	putSource(t, dir)
+	install(t, dir, "worker", false, "")
+	return dir
+}
+
 // putSource puts the source object the pipelines start from: a zip
 // holding greeting.txt.
 func putSource(t *testing.T, dataDir string) {
@@ -152,10 +162,7 @@ type want struct {
 // through the local runner: its reports, continuations, failures, crashes
 // and timeouts, and what it sees.
 func TestRun(t *testing.T) {
-	function(t)
-	dir := t.TempDir()
-	putSource(t, dir)
-	install(t, dir, "worker", false, "")
+	dir := workerFolder(t)
 	install(t, dir, "slow", false, `{"Timeout": 1}`)
 	install(t, dir, "packaged", true, `{"MemorySize": 256, "Handler": "main", "Environment": {"Variables": {"STAGE": "local"}}}`)
 	l, err := local.Open(context.Background(), dir, local.Options{})

@@ -22,10 +22,7 @@ import (
 // TestServe runs the test function's pipelines on the local server, which
 // the function reports to, created and watched through the SDK's client.
 func TestServe(t *testing.T) {
-	function(t)
-	dir := t.TempDir()
-	putSource(t, dir)
-	install(t, dir, "worker", false, "")
+	dir := workerFolder(t)
 	ctx := context.Background()
 	srv, c := startServer(t, dir)
 	defer srv.Shutdown(ctx)
@@ -119,10 +116,7 @@ func waitAction(t *testing.T, c *codepipeline.Client, pipelineName, actionName s
 // of the data folder invokes the function again, and the execution ends as
 // if nothing had happened.
 func TestServeRestart(t *testing.T) {
-	function(t)
-	dir := t.TempDir()
-	putSource(t, dir)
-	install(t, dir, "worker", false, "")
+	dir := workerFolder(t)
 	ctx := context.Background()
 	srv, c := startServer(t, dir)
 	create(t, c, "restarted", invoke("Call", "worker", `{"mode": "sleep", "seconds": 1}`, ""))
