@@ -6,6 +6,7 @@ import (
 	"github.com/sluice-ci/sluice/internal/apishape"
 	"github.com/sluice-ci/sluice/internal/awsjson"
 	"github.com/sluice-ci/sluice/internal/pipeline"
+	"github.com/sluice-ci/sluice/internal/store"
 )
 
 // The four reads of executions are answered by apishape, which `sluice
@@ -85,7 +86,8 @@ func (h *Handler) getPipelineState(ctx context.Context, caller Caller, in *state
 }
 
 // listActionExecutions answers the action attempts with the values of
-// secret configuration properties masked.
+// secret configuration properties masked, and a waiting approval's token
+// (its externalExecutionId) shown only to a caller who may approve it.
 func (h *Handler) listActionExecutions(ctx context.Context, caller Caller, in *apishape.ListActionExecutionsInput) (any, error) {
 	c := name(&awsjson.Check{}, "pipelineName", in.PipelineName).Range("maxResults", int(in.MaxResults), 1, 100).
 		Length("nextToken", in.NextToken, 1, 2048)
@@ -112,16 +114,25 @@ func (h *Handler) listActionExecutions(ctx context.Context, caller Caller, in *a
 		return nil, err
 	}
 	for i := range out.ActionExecutionDetails {
-		in := out.ActionExecutionDetails[i].Input
-		if in == nil || in.ActionTypeID == nil {
+		d := &out.ActionExecutionDetails[i]
+		input := d.Input
+		if input == nil || input.ActionTypeID == nil {
 			continue
 		}
-		id := pipeline.ActionTypeID{
-			Category: pipeline.ActionCategory(in.ActionTypeID.Category), Owner: pipeline.ActionOwner(in.ActionTypeID.Owner),
-			Provider: in.ActionTypeID.Provider, Version: in.ActionTypeID.Version,
+		if r := d.Output.ExecutionResult; r != nil && input.ActionTypeID.Category == string(pipeline.CategoryApproval) && d.Status == store.ActionInProgress &&
+			!h.cfg.Authz.Authorize(ctx, caller, "codepipeline:PutApprovalResult", h.actionARN(in.PipelineName, d.StageName, d.ActionName)) {
+			// A waiting approval's token, for those who may approve it.
+			r.ExternalExecutionID = ""
+			if *r == (apishape.ActionExecutionResult{}) {
+				d.Output.ExecutionResult = nil
+			}
 		}
-		in.Configuration = maskConfig(id, in.Configuration)
-		in.ResolvedConfiguration = maskConfig(id, in.ResolvedConfiguration)
+		id := pipeline.ActionTypeID{
+			Category: pipeline.ActionCategory(input.ActionTypeID.Category), Owner: pipeline.ActionOwner(input.ActionTypeID.Owner),
+			Provider: input.ActionTypeID.Provider, Version: input.ActionTypeID.Version,
+		}
+		input.Configuration = maskConfig(id, input.Configuration)
+		input.ResolvedConfiguration = maskConfig(id, input.ResolvedConfiguration)
 	}
 	return out, nil
 }

@@ -114,10 +114,19 @@ func NewPipelineExecution(e store.PipelineExecution) *PipelineExecution {
 
 // GetPipelineState answers GetPipelineState: the stages of the pipeline's
 // latest version, each with its inbound transition, the executions waiting
-// to enter it, its latest execution, and each action's latest attempt in
-// that execution. Actions that the latest execution did not reach (a later
-// runOrder group of a failed stage) have no latestExecution; CodePipeline
-// shows an earlier execution's there.
+// to enter it, its latest execution, and each action's latest run: its
+// latest attempt in the latest execution that ran it, which for an action
+// the stage's latest execution did not reach (a later runOrder group of a
+// failed stage) is an earlier execution's, as CodePipeline shows it.
+//
+// In PARALLEL mode a stage's latestExecution is the execution that entered
+// it last, and each action's latestExecution its latest run, whichever
+// execution that is. AWS's console shows no pipeline state for PARALLEL
+// pipelines, only each execution's own view, and GetPipelineState shows
+// one execution per stage: the approvals of the other executions in
+// progress are reached through ListActionExecutions filtered by their
+// pipelineExecutionId, which gives a waiting approval's token (see
+// NewActionExecutionDetail).
 func (v *View) GetPipelineState(ctx context.Context, pipelineName string) (*GetPipelineStateOutput, error) {
 	d, latest, err := v.declaration(ctx, pipelineName, 0)
 	if err != nil {
@@ -204,18 +213,20 @@ func (v *View) stageState(ctx context.Context, pipelineName string, st *pipeline
 		if v.EntityURL != nil {
 			as.EntityURL = v.EntityURL(a)
 		}
-		if latest != nil {
-			rec, err := v.Store.LatestActionExecution(ctx, pipelineName, latest.PipelineExecutionID, st.Name, a.Name)
-			switch {
-			case err == nil:
-				as.LatestExecution = NewActionExecution(rec.Value)
-				if r := rec.Value.Revision; r != nil {
-					as.CurrentRevision = &ActionRevision{RevisionID: r.RevisionID, RevisionChangeID: r.RevisionChangeID, Created: At(r.Created)}
-					as.RevisionURL = r.RevisionURL
-				}
-			case !errors.Is(err, store.ErrNotFound):
-				return ss, fmt.Errorf("read action execution %s/%s: %w", st.Name, a.Name, err)
+		rec, err := v.Store.LatestRunOf(ctx, pipelineName, st.Name, a.Name)
+		if errors.Is(err, store.ErrNotFound) && latest != nil {
+			// Recorded before the store kept each action's latest run.
+			rec, err = v.Store.LatestActionExecution(ctx, pipelineName, latest.PipelineExecutionID, st.Name, a.Name)
+		}
+		switch {
+		case err == nil:
+			as.LatestExecution = NewActionExecution(rec.Value)
+			if r := rec.Value.Revision; r != nil {
+				as.CurrentRevision = &ActionRevision{RevisionID: r.RevisionID, RevisionChangeID: r.RevisionChangeID, Created: At(r.Created)}
+				as.RevisionURL = r.RevisionURL
 			}
+		case !errors.Is(err, store.ErrNotFound):
+			return ss, fmt.Errorf("read action execution %s/%s: %w", st.Name, a.Name, err)
 		}
 		ss.ActionStates = append(ss.ActionStates, as)
 	}
@@ -428,7 +439,13 @@ func latestAttempts(all []store.ActionExecution) []store.ActionExecution {
 }
 
 // NewActionExecutionDetail shapes an action attempt for
-// ListActionExecutions.
+// ListActionExecutions. A manual approval that waits for its decision
+// gives its approval token as its executionResult's externalExecutionId
+// (the id of the approval request, the "external execution" of an
+// approval): GetPipelineState shows one execution per stage, and this is
+// how the approver of another execution in progress (PARALLEL mode)
+// reaches its approval. The API gives it only to callers who may approve
+// it, as it does GetPipelineState's token.
 func NewActionExecutionDetail(a store.ActionExecution) ActionExecutionDetail {
 	in := a.Input
 	d := ActionExecutionDetail{
@@ -448,6 +465,9 @@ func NewActionExecutionDetail(a store.ActionExecution) ActionExecutionDetail {
 		},
 	}
 	r := a.Output.ExecutionResult
+	if a.Status == store.ActionInProgress && a.Token != "" {
+		r.ExternalExecutionID = a.Token
+	}
 	if r != (store.ActionExecutionResult{}) {
 		d.Output.ExecutionResult = &ActionExecutionResult{
 			ExternalExecutionID: r.ExternalExecutionID, ExternalExecutionSummary: r.ExternalExecutionSummary,

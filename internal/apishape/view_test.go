@@ -39,19 +39,7 @@ func at(minutes int) time.Time { return t0.Add(time.Duration(minutes) * time.Min
 func seed(t *testing.T) *View {
 	t.Helper()
 	ctx := context.Background()
-	b, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sluice.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	st := store.New(b)
-	raw, err := os.ReadFile("testdata/release.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.PutPipeline(ctx, store.Pipeline{Name: "release", Version: 1, Declaration: raw, Created: at(-60)}); err != nil {
-		t.Fatal(err)
-	}
+	st := releaseStore(t)
 	var writes []store.Write
 	write := func(w store.Write, err error) {
 		t.Helper()
@@ -169,6 +157,27 @@ func seed(t *testing.T) *View {
 		}
 		return ""
 	}}
+}
+
+// releaseStore returns a store that holds the release pipeline
+// (testdata/release.json).
+func releaseStore(t *testing.T) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	b, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sluice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	st := store.New(b)
+	raw, err := os.ReadFile("testdata/release.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutPipeline(ctx, store.Pipeline{Name: "release", Version: 1, Declaration: raw, Created: at(-60)}); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func checkGolden(t *testing.T, name string, v any) {

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // MaxTransactItems is the most items one Transact call may touch, as in
@@ -75,6 +76,16 @@ type Write struct {
 	// set by the record's *Write builder; the Store adds it to the event
 	// outbox in the same transaction. Backends ignore it.
 	change *Change
+	// index is a write of an index item the store keeps with the record
+	// (see LatestRun), added to the same transaction. Backends ignore it.
+	index *indexWrite
+}
+
+// indexWrite is the write of an index item; of two writes of one item in a
+// transaction, the one with the later time is kept.
+type indexWrite struct {
+	Write
+	at time.Time
 }
 
 // QueryOptions narrows a Query.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -35,8 +36,9 @@ import (
 // next pass.
 //
 // A transaction that changes execution records holds one item per shard it
-// touches besides its own writes, so such a transaction has at most
-// MaxTransactItems minus that many writes of its own.
+// touches besides its own writes (and one per action attempt it creates,
+// see LatestRun), so such a transaction has at most MaxTransactItems minus
+// that many writes of its own.
 
 // OutboxShards is the number of outbox partitions.
 const OutboxShards = 16
@@ -248,9 +250,10 @@ func (o outboxed) Transact(ctx context.Context, writes ...Write) error {
 	if err != nil {
 		return err
 	}
+	more = append(more, indexWrites(writes)...)
 	if len(more) > 0 {
 		if n := len(writes) + len(more); n > MaxTransactItems {
-			return fmt.Errorf("transaction: %d writes and %d event outbox entries, at most %d items", len(writes), len(more), MaxTransactItems)
+			return fmt.Errorf("transaction: %d writes and %d event outbox entries and index items, at most %d items", len(writes), len(more), MaxTransactItems)
 		}
 		writes = append(writes[:len(writes):len(writes)], more...)
 	}
@@ -261,4 +264,27 @@ func (o outboxed) Transact(ctx context.Context, writes ...Write) error {
 		(*fn)(shards)
 	}
 	return nil
+}
+
+// indexWrites returns the index writes that go with writes, one per index
+// item.
+func indexWrites(writes []Write) []Write {
+	var out []*indexWrite
+	for _, w := range writes {
+		if w.index == nil {
+			continue
+		}
+		i := slices.IndexFunc(out, func(x *indexWrite) bool { return x.PK == w.index.PK && x.SK == w.index.SK })
+		switch {
+		case i < 0:
+			out = append(out, w.index)
+		case !w.index.at.Before(out[i].at):
+			out[i] = w.index
+		}
+	}
+	ws := make([]Write, len(out))
+	for i, x := range out {
+		ws[i] = x.Write
+	}
+	return ws
 }

@@ -19,6 +19,7 @@ import (
 //	stage#<stage>                                    StageControl
 //	sx#<execution>#<stage>                           StageExecution
 //	ax#<execution>#<stage>#<action>#<attempt>        ActionExecution
+//	run#<stage>#<action>                             LatestRun: the action's latest attempt
 //	approval#<token>                                 Approval
 //	park#<execution>#<stage>#<action>                ParkedTask
 //
@@ -266,17 +267,52 @@ func (s *Store) GetActionExecution(ctx context.Context, pipeline, id, stage, act
 	return get[ActionExecution](ctx, s.b, partition(pipeline), actionExecKey(id, stage, action, attempt))
 }
 
-// ActionExecutionWrite is the conditional write of an action attempt.
+// ActionExecutionWrite is the conditional write of an action attempt. The
+// write that creates an attempt also makes it its action's LatestRun.
 func ActionExecutionWrite(a Versioned[ActionExecution]) (Write, error) {
 	v := a.Value
 	change := statusChange(v.StoredStatus, v.Status, a.Version)
 	v.StoredStatus = v.Status
-	w, err := PutWrite(partition(v.PipelineName), actionExecKey(v.PipelineExecutionID, v.StageName, v.ActionName, v.Attempt), v, a.Version)
+	pk := partition(v.PipelineName)
+	w, err := PutWrite(pk, actionExecKey(v.PipelineExecutionID, v.StageName, v.ActionName, v.Attempt), v, a.Version)
+	if err != nil {
+		return w, err
+	}
 	if change != nil {
 		change.Action = actionSnapshot(v)
 		w.change = change
 	}
-	return w, err
+	if a.Version == Absent {
+		run := LatestRun{PipelineExecutionID: v.PipelineExecutionID, Attempt: v.Attempt, StartTime: v.StartTime}
+		iw, err := PutWrite(pk, latestRunKey(v.StageName, v.ActionName), run, AnyVersion)
+		if err != nil {
+			return w, err
+		}
+		w.index = &indexWrite{Write: iw, at: v.StartTime}
+	}
+	return w, nil
+}
+
+// LatestRun names the latest attempt of an action, in whichever execution
+// ran it last: GetPipelineState shows it for an action that the stage's
+// latest execution did not reach. The store writes it with each new
+// attempt; the last attempt created wins.
+type LatestRun struct {
+	PipelineExecutionID string    `json:"pipelineExecutionId"`
+	Attempt             int       `json:"attempt"`
+	StartTime           time.Time `json:"startTime"`
+}
+
+func latestRunKey(stage, action string) string { return "run#" + stage + "#" + action }
+
+// LatestRunOf returns an action's latest attempt in any execution, or
+// ErrNotFound when it never ran (or ran before the store kept LatestRun).
+func (s *Store) LatestRunOf(ctx context.Context, pipeline, stage, action string) (Versioned[ActionExecution], error) {
+	run, err := get[LatestRun](ctx, s.b, partition(pipeline), latestRunKey(stage, action))
+	if err != nil {
+		return Versioned[ActionExecution]{}, err
+	}
+	return s.GetActionExecution(ctx, pipeline, run.Value.PipelineExecutionID, stage, action, run.Value.Attempt)
 }
 
 // PutActionExecution writes an action attempt read at version.
