@@ -18,6 +18,8 @@ const (
 	providerChars = "_-"
 	// [a-zA-Z0-9\-\.]+: artifact store buckets.
 	bucketChars = "-."
+	// [a-zA-Z0-9!@ \(\)\.\*\?\-]+: the reason a transition is disabled.
+	reasonChars = "!@ ().*?-"
 )
 
 // fitsPattern reports whether s is made only of letters, digits and extra.

@@ -36,6 +36,7 @@ const (
 	maxGitPatternLen    = 255
 	maxRules            = 5
 	maxKeyIDLen         = 400
+	maxReasonLen        = 300
 )
 
 // Validate checks a declaration against CodePipeline's rules and returns
@@ -51,14 +52,36 @@ func Validate(d *Declaration) []Problem {
 // UnresolvedValue warnings instead.
 func (p *Pipeline) Problems() []Problem {
 	out := slices.Clone(p.Notes)
-	for _, pr := range validate(p.Declaration, validateContext{
+	found := validate(p.Declaration, validateContext{
 		region: p.Region, unresolved: p.unresolved, dropped: p.dropped, derived: p.derived,
-	}) {
+	})
+	for _, pr := range append(found, disabledTransitionProblems(p.Declaration, p.DisabledTransitions)...) {
 		if !p.isUnresolved(pr.Path) {
 			out = append(out, pr)
 		}
 	}
 	return out
+}
+
+// disabledTransitionProblems checks a template's
+// DisableInboundStageTransitions as CloudFormation and DisableStageTransition
+// would: each entry names a stage of the pipeline and says why, in up to 300
+// letters, digits, spaces and ! @ ( ) . * ? -.
+func disabledTransitionProblems(d *Declaration, list []StageTransition) []Problem {
+	v := &validator{d: d}
+	stages := make([]string, len(d.Stages))
+	for i, s := range d.Stages {
+		stages[i] = s.Name
+	}
+	for i, t := range list {
+		at := path("disableInboundStageTransitions").index(i)
+		if v.required(at.field("stageName"), t.StageName) && !slices.Contains(stages, t.StageName) {
+			v.errorf(at.field("stageName"), CodeInvalidValue, "the pipeline has no stage '%s' (it has %s)%s",
+				t.StageName, strings.Join(stages, ", "), didYouMean(t.StageName, stages))
+		}
+		v.name(at.field("reason"), t.Reason, reasonChars, maxReasonLen)
+	}
+	return v.list
 }
 
 // isUnresolved reports whether at or any field containing it is unresolved.

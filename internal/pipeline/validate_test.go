@@ -344,3 +344,51 @@ func TestProblemsLeaveOutUnresolved(t *testing.T) {
 		t.Fatal("the template fixture has no unresolved value")
 	}
 }
+
+// TestDisabledTransitions checks a template's DisableInboundStageTransitions:
+// each entry names a stage of the pipeline and gives a reason DisableStageTransition
+// accepts; an entry CloudFormation resolves only at deployment is not checked.
+func TestDisabledTransitions(t *testing.T) {
+	const template = "Resources:\n  Role: {Type: AWS::IAM::Role}\n  P:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n" +
+		"      Name: p\n      Stages: [{Name: Source}, {Name: Deploy}]\n      DisableInboundStageTransitions:\n"
+	tests := []struct {
+		name, entries string
+		want          []string
+		message       string
+	}{
+		{name: "a stage and a reason", entries: "        - {StageName: Deploy, Reason: Release freeze (until Monday)!}\n"},
+		{name: "no stage", entries: "        - {Reason: Freeze}\n", want: []string{"disableInboundStageTransitions[0].stageName RequiredField"}},
+		{name: "no such stage", entries: "        - {StageName: Deplo, Reason: Freeze}\n",
+			want: []string{"disableInboundStageTransitions[0].stageName InvalidValue"}, message: "did you mean 'Deploy'?"},
+		{name: "no reason", entries: "        - {StageName: Deploy}\n", want: []string{"disableInboundStageTransitions[0].reason RequiredField"}},
+		{name: "a reason too long", entries: "        - {StageName: Deploy, Reason: " + strings.Repeat("x", 301) + "}\n",
+			want: []string{"disableInboundStageTransitions[0].reason InvalidLength"}},
+		{name: "a character the reason may not hold", entries: "        - {StageName: Deploy, Reason: 'Freeze: Monday'}\n",
+			want: []string{"disableInboundStageTransitions[0].reason InvalidName"}, message: "contains ':'"},
+		{name: "the second entry", entries: "        - {StageName: Deploy, Reason: Freeze}\n        - {StageName: Build, Reason: Freeze}\n",
+			want: []string{"disableInboundStageTransitions[1].stageName InvalidValue"}, message: "it has Source, Deploy"},
+		{name: "a stage known at deployment", entries: "        - {StageName: !GetAtt Role.Arn, Reason: Freeze}\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := Parse([]byte(template+tc.entries), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			var found []Problem
+			for _, pr := range f.Pipelines[0].Problems() {
+				if strings.HasPrefix(pr.Path, "disableInboundStageTransitions") && pr.Severity == SeverityError {
+					got = append(got, pr.Path+" "+string(pr.Code))
+					found = append(found, pr)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("problems:\n got %q\nwant %q\n%v", got, tc.want, found)
+			}
+			if tc.message != "" && !strings.Contains(found[0].Message, tc.message) {
+				t.Errorf("message %q lacks %q", found[0].Message, tc.message)
+			}
+		})
+	}
+}
