@@ -2,11 +2,11 @@ package apishape
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -266,13 +266,22 @@ func (v *View) ListPipelineExecutions(ctx context.Context, in ListPipelineExecut
 	if _, _, err := v.declaration(ctx, in.PipelineName, 0); err != nil {
 		return nil, err
 	}
-	after, err := decodeToken(in.NextToken)
+	filter := ""
+	if f := in.Filter; f != nil && f.SucceededInStage != nil {
+		filter = "succeededInStage=" + f.SucceededInStage.StageName
+	}
+	const op = "ListPipelineExecutions"
+	sc := scope(in.PipelineName, filter)
+	after, err := decodeToken(op, sc, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	out := &ListPipelineExecutionsOutput{PipelineExecutionSummaries: []PipelineExecutionSummary{}}
 	for len(out.PipelineExecutionSummaries) < limit {
 		execs, next, err := v.Store.ListPipelineExecutions(ctx, in.PipelineName, limit-len(out.PipelineExecutionSummaries), after)
+		if errors.Is(err, store.ErrCursor) {
+			return nil, invalidToken(op)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -296,7 +305,7 @@ func (v *View) ListPipelineExecutions(ctx context.Context, in ListPipelineExecut
 		}
 	}
 	if after != "" {
-		out.NextToken = encodeToken(after)
+		out.NextToken = encodeToken(op, sc, after)
 	}
 	return out, nil
 }
@@ -388,17 +397,21 @@ func (v *View) ListActionExecutions(ctx context.Context, in ListActionExecutions
 	if latestOnly {
 		all = latestAttempts(all)
 	}
+	// Pages continue after the last action execution given, which keeps
+	// them in place while new attempts start.
+	const op = "ListActionExecutions"
+	sc := scope(in.PipelineName, id, strconv.FormatBool(latestOnly))
+	after, err := decodeToken(op, sc, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
 	start := 0
-	if in.NextToken != "" {
-		raw, err := decodeToken(in.NextToken)
-		if err != nil {
-			return nil, err
+	if after != "" {
+		i := slices.IndexFunc(all, func(a store.ActionExecution) bool { return a.ActionExecutionID == after })
+		if i < 0 || i+1 >= len(all) {
+			return nil, invalidToken(op)
 		}
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 0 || n > len(all) {
-			return nil, notFound("InvalidNextTokenException", "the next token is not one this pipeline's listing gave")
-		}
-		start = n
+		start = i + 1
 	}
 	end := min(start+limit, len(all))
 	out := &ListActionExecutionsOutput{ActionExecutionDetails: make([]ActionExecutionDetail, 0, end-start)}
@@ -416,7 +429,7 @@ func (v *View) ListActionExecutions(ctx context.Context, in ListActionExecutions
 		out.ActionExecutionDetails = append(out.ActionExecutionDetails, d)
 	}
 	if end < len(all) {
-		out.NextToken = encodeToken(strconv.Itoa(end))
+		out.NextToken = encodeToken(op, sc, all[end-1].ActionExecutionID)
 	}
 	return out, nil
 }
@@ -500,18 +513,4 @@ func pageSize(n int32) (int, error) {
 		return 0, invalid(fmt.Sprintf("maxResults %d is not between 1 and %d", n, maxMaxResults))
 	}
 	return int(n), nil
-}
-
-// Next tokens are opaque to callers: the store's position, base64-encoded.
-func encodeToken(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-func decodeToken(tok string) (string, error) {
-	if tok == "" {
-		return "", nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(raw) == 0 {
-		return "", notFound("InvalidNextTokenException", "the next token is not one this pipeline's listing gave")
-	}
-	return string(raw), nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -192,15 +193,37 @@ func PipelineExecutionWrite(e Versioned[PipelineExecution]) (Write, error) {
 	return w, err
 }
 
+// ErrCursor reports a position to continue a listing after that the
+// listing never gave.
+var ErrCursor = errors.New("not a position of this listing")
+
 // ListPipelineExecutions returns up to limit executions, newest first,
 // starting after the execution named by nextToken (empty: the newest). It
-// returns the token of the next page, empty at the end.
+// returns the token of the next page, empty at the end. A nextToken that
+// names no execution of the pipeline is ErrCursor.
 func (s *Store) ListPipelineExecutions(ctx context.Context, pipeline string, limit int, nextToken string) ([]PipelineExecution, string, error) {
 	pk := partition(pipeline)
-	opts := QueryOptions{Descending: true, Limit: limit, After: nextToken}
+	if nextToken != "" {
+		_, err := s.b.Get(ctx, pk, nextToken)
+		if !strings.HasPrefix(nextToken, "start#") || errors.Is(err, ErrNotFound) {
+			return nil, "", fmt.Errorf("list executions of %s after %q: %w", pipeline, nextToken, ErrCursor)
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("list executions of %s: %w", pipeline, err)
+		}
+	}
+	opts := QueryOptions{Descending: true, After: nextToken}
+	if limit > 0 {
+		opts.Limit = limit + 1 // one more: is there a next page?
+	}
 	items, err := s.b.Query(ctx, pk, "start#", opts)
 	if err != nil {
 		return nil, "", fmt.Errorf("list executions of %s: %w", pipeline, err)
+	}
+	next := ""
+	if limit > 0 && len(items) > limit {
+		items = items[:limit]
+		next = items[limit-1].SK
 	}
 	out := make([]PipelineExecution, 0, len(items))
 	for _, it := range items {
@@ -215,10 +238,6 @@ func (s *Store) ListPipelineExecutions(ctx context.Context, pipeline string, lim
 			return nil, "", fmt.Errorf("list executions of %s: %w", pipeline, err)
 		}
 		out = append(out, e.Value)
-	}
-	next := ""
-	if limit > 0 && len(items) == limit {
-		next = items[len(items)-1].SK
 	}
 	return out, next, nil
 }
