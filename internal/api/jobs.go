@@ -8,6 +8,7 @@ import (
 	"github.com/sluice-ci/sluice/internal/action"
 	"github.com/sluice-ci/sluice/internal/awsjson"
 	"github.com/sluice-ci/sluice/internal/pipeline"
+	"github.com/sluice-ci/sluice/internal/runtime"
 	"github.com/sluice-ci/sluice/internal/store"
 )
 
@@ -155,7 +156,7 @@ type currentRevision struct {
 type executionDetails struct {
 	Summary             string `json:"summary"`
 	ExternalExecutionID string `json:"externalExecutionId"`
-	PercentComplete     int    `json:"percentComplete"`
+	PercentComplete     *int   `json:"percentComplete"`
 }
 
 type jobSuccessInput struct {
@@ -192,7 +193,16 @@ func (h *Handler) putJobSuccessResult(ctx context.Context, caller Caller, in *jo
 			return nil, c.Err
 		}
 	}
-	if c := (&awsjson.Check{}).Length("continuationToken", in.ContinuationToken, 1, 2048); c.Err != nil {
+	c := (&awsjson.Check{}).Length("continuationToken", in.ContinuationToken, 1, 2048)
+	rep := runtime.JobReport{Continuation: in.ContinuationToken}
+	if d := in.ExecutionDetails; d != nil {
+		c.Length("executionDetails.summary", d.Summary, 0, 2048).Length("executionDetails.externalExecutionId", d.ExternalExecutionID, 0, 1500)
+		if p := d.PercentComplete; p != nil {
+			c.Range("executionDetails.percentComplete", *p, 0, 100)
+			rep.PercentComplete = p
+		}
+	}
+	if c.Err != nil {
 		return nil, c.Err
 	}
 	if in.ContinuationToken != "" && len(in.OutputVariables) > 0 {
@@ -208,7 +218,8 @@ func (h *Handler) putJobSuccessResult(ctx context.Context, caller Caller, in *jo
 			res.Revision.Created = r.Created.Time
 		}
 	}
-	return struct{}{}, h.cfg.Runtime.SettleJob(ctx, j, res, in.ContinuationToken)
+	rep.Result = res
+	return struct{}{}, h.cfg.Runtime.SettleJob(ctx, j, rep)
 }
 
 type failureDetails struct {
@@ -241,5 +252,5 @@ func (h *Handler) putJobFailureResult(ctx context.Context, caller Caller, in *jo
 	f := in.FailureDetails
 	res := action.Failed(f.Type, "%s", f.Message)
 	res.ExternalExecutionID = f.ExternalExecutionID
-	return struct{}{}, h.cfg.Runtime.SettleJob(ctx, j, res, "")
+	return struct{}{}, h.cfg.Runtime.SettleJob(ctx, j, runtime.JobReport{Result: res})
 }

@@ -242,7 +242,7 @@ func NewActionExecution(a store.ActionExecution) *ActionExecution {
 		ActionExecutionID: a.ActionExecutionID, Status: a.Status, Summary: r.ExternalExecutionSummary,
 		LastStatusChange: At(a.LastUpdateTime), LastUpdatedBy: a.UpdatedBy,
 		ExternalExecutionID: r.ExternalExecutionID, ExternalExecutionURL: r.ExternalExecutionURL,
-		ErrorDetails: errorDetails(r.ErrorDetails),
+		PercentComplete: a.PercentComplete, ErrorDetails: errorDetails(r.ErrorDetails),
 	}
 	if a.Status == store.ActionInProgress {
 		out.Token = a.Token

@@ -385,15 +385,14 @@ func namespaces(all []store.ActionExecution) map[string]map[string]string {
 	return out
 }
 
-// finish records an attempt's outcome.
+// finish records an attempt's outcome. What the outcome leaves out of its
+// external execution (id, summary, URL) stays as the attempt recorded it
+// while in progress (its provider's answer, a continued job's report).
 func finish(rec store.ActionExecution, res *action.Result, outputs []action.Artifact, now time.Time) store.ActionExecution {
 	rec.Status = string(res.Status)
 	rec.LastUpdateTime = now
-	rec.Output.ExecutionResult = store.ActionExecutionResult{
-		ExternalExecutionID:      res.ExternalExecutionID,
-		ExternalExecutionSummary: res.Summary,
-		ExternalExecutionURL:     res.ExternalExecutionURL,
-	}
+	rec.Output.ExecutionResult = mergeResult(rec.Output.ExecutionResult, res)
+	rec.Output.ExecutionResult.ErrorDetails = nil
 	if res.ErrorDetails != nil {
 		rec.Output.ExecutionResult.ErrorDetails = &store.ErrorDetails{Code: res.ErrorDetails.Code, Message: res.ErrorDetails.Message}
 	}
@@ -405,12 +404,30 @@ func finish(rec store.ActionExecution, res *action.Result, outputs []action.Arti
 		}
 	}
 	if res.Revision != nil {
-		rec.Revision = &store.ActionRevision{
-			RevisionID: res.Revision.RevisionID, RevisionChangeID: res.Revision.ChangeIdentifier,
-			RevisionSummary: res.Revision.RevisionSummary, RevisionURL: res.Revision.RevisionURL, Created: res.Revision.Created,
-		}
+		rec.Revision = revisionOf(res.Revision)
 	}
 	return rec
+}
+
+// mergeResult is an attempt's external execution with what res says of it.
+func mergeResult(r store.ActionExecutionResult, res *action.Result) store.ActionExecutionResult {
+	if res.ExternalExecutionID != "" {
+		r.ExternalExecutionID = res.ExternalExecutionID
+	}
+	if res.Summary != "" {
+		r.ExternalExecutionSummary = res.Summary
+	}
+	if res.ExternalExecutionURL != "" {
+		r.ExternalExecutionURL = res.ExternalExecutionURL
+	}
+	return r
+}
+
+func revisionOf(r *action.Revision) *store.ActionRevision {
+	return &store.ActionRevision{
+		RevisionID: r.RevisionID, RevisionChangeID: r.ChangeIdentifier,
+		RevisionSummary: r.RevisionSummary, RevisionURL: r.RevisionURL, Created: r.Created,
+	}
 }
 
 // complete records a finished attempt, adds a source revision to the

@@ -47,15 +47,32 @@ func jobReported(j store.Job) bool {
 	return j.Status != store.JobInProgress && j.Status != store.JobCreated
 }
 
-// SettleJob records a worker's report on its job. Without continuation,
-// res ends the job's action attempt; with it, the job succeeds and the
-// attempt goes on with a new job that carries the token, handed to the
-// provider (the Lambda function is invoked again). A job reported already
-// is InvalidJobStateException. A report on a job whose attempt has ended
-// (stopped, or superseded by a retry) is recorded and changes nothing
-// else.
-func (r *Runtime) SettleJob(ctx context.Context, j store.Versioned[store.Job], res *action.Result, continuation string) error {
-	v := j.Value
+// JobReport is a worker's report on its job: PutJobSuccessResult or
+// PutJobFailureResult.
+type JobReport struct {
+	// Result is the outcome: its summary, external execution id and
+	// current revision (executionDetails, currentRevision), output
+	// variables, or failure.
+	Result *action.Result
+	// Continuation, when set, asks for the job to go on with a new job
+	// that carries it.
+	Continuation string
+	// PercentComplete is the progress the worker reports
+	// (executionDetails.percentComplete); nil when it gives none.
+	PercentComplete *int
+}
+
+// SettleJob records a worker's report on its job. Without a continuation,
+// the report ends the job's action attempt; with one, the job succeeds,
+// what the report says of its progress is recorded on the attempt (its
+// summary, external execution id, percentage complete, current revision),
+// and the attempt goes on with a new job that carries the token, handed to
+// the provider (the Lambda function is invoked again). A job reported
+// already is InvalidJobStateException. A report on a job whose attempt has
+// ended (stopped, or superseded by a retry) is recorded and changes
+// nothing else.
+func (r *Runtime) SettleJob(ctx context.Context, j store.Versioned[store.Job], rep JobReport) error {
+	v, res := j.Value, rep.Result
 	if jobReported(v) {
 		return &execution.Rejection{Code: "InvalidJobStateException", Message: fmt.Sprintf("job %s is %s, not InProgress", v.ID, v.Status)}
 	}
@@ -63,8 +80,13 @@ func (r *Runtime) SettleJob(ctx context.Context, j store.Versioned[store.Job], r
 	if err != nil {
 		return err
 	}
-	if continuation != "" {
-		return r.continueJob(ctx, j, current, continuation)
+	if current != nil {
+		if err := r.recordProgress(ctx, current, rep); err != nil {
+			return fmt.Errorf("record the progress of job %s: %w", v.ID, err)
+		}
+	}
+	if rep.Continuation != "" {
+		return r.continueJob(ctx, j, current, rep.Continuation)
 	}
 	if current != nil {
 		if err := r.CompleteAction(ctx, v.PipelineName, v.PipelineExecutionID, v.StageName, v.ActionName, res); err != nil {
@@ -76,6 +98,53 @@ func (r *Runtime) SettleJob(ctx context.Context, j store.Versioned[store.Job], r
 		status = store.JobFailed
 	}
 	return r.recordJob(ctx, j, status)
+}
+
+// recordProgress records on an attempt in progress what a report says of
+// its progress: the percentage complete, and for a continued job its
+// summary, external execution id and current revision (a final report
+// records them as it completes the attempt).
+func (r *Runtime) recordProgress(ctx context.Context, a *store.ActionExecution, rep JobReport) error {
+	if rep.PercentComplete == nil && rep.Continuation == "" {
+		return nil
+	}
+	return r.updateAction(ctx, a, func(rec *store.ActionExecution) bool {
+		if rec.Status != store.ActionInProgress {
+			return false
+		}
+		if p := rep.PercentComplete; p != nil {
+			n := int32(*p)
+			rec.PercentComplete = &n
+		}
+		if res := rep.Result; rep.Continuation != "" && res != nil {
+			rec.Output.ExecutionResult = mergeResult(rec.Output.ExecutionResult, res)
+			if res.Revision != nil {
+				rec.Revision = revisionOf(res.Revision)
+			}
+		}
+		rec.LastUpdateTime = r.now()
+		return true
+	})
+}
+
+// updateAction applies change to an action attempt with a conditional
+// write, again on conflict; change returns false when there is nothing to
+// write.
+func (r *Runtime) updateAction(ctx context.Context, a *store.ActionExecution, change func(*store.ActionExecution) bool) error {
+	for range maxConflicts {
+		rec, err := r.Store.GetActionExecution(ctx, a.PipelineName, a.PipelineExecutionID, a.StageName, a.ActionName, a.Attempt)
+		if err != nil {
+			return fmt.Errorf("read action execution: %w", err)
+		}
+		if !change(&rec.Value) {
+			return nil
+		}
+		err = r.Store.PutActionExecution(ctx, rec)
+		if !errors.Is(err, store.ErrConditionFailed) {
+			return err
+		}
+	}
+	return fmt.Errorf("update action execution: still conflicting after %d attempts", maxConflicts)
 }
 
 // jobAttempt returns the record of the job's attempt while its task waits
@@ -209,7 +278,7 @@ func (r *Runtime) FailJob(ctx context.Context, id string, res *action.Result) er
 	if jobReported(j.Value) {
 		return nil
 	}
-	err = r.SettleJob(ctx, j, res, "")
+	err = r.SettleJob(ctx, j, JobReport{Result: res})
 	var rej *execution.Rejection
 	if errors.As(err, &rej) {
 		return nil // reported meanwhile

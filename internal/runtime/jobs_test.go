@@ -124,7 +124,7 @@ func TestJobReports(t *testing.T) {
 				if err != nil {
 					t.Fatalf("report %d: %v", i, err)
 				}
-				err = f.rt.SettleJob(f.ctx, j, r.res, r.continuation)
+				err = f.rt.SettleJob(f.ctx, j, JobReport{Result: r.res, Continuation: r.continuation})
 				var rej *execution.Rejection
 				switch {
 				case r.wantErr == "" && err != nil:
@@ -202,7 +202,7 @@ func TestFailJob(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := f.rt.SettleJob(f.ctx, j, tt.report, ""); err != nil {
+				if err := f.rt.SettleJob(f.ctx, j, JobReport{Result: tt.report}); err != nil {
 					t.Fatal(err)
 				}
 			}

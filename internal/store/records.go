@@ -246,6 +246,10 @@ type ActionExecution struct {
 	Input               ActionExecutionInput  `json:"input"`
 	Output              ActionExecutionOutput `json:"output"`
 	Revision            *ActionRevision       `json:"revision,omitempty"`
+	// PercentComplete is the progress its job's worker last reported
+	// (PutJobSuccessResult's executionDetails), GetPipelineState's
+	// percentComplete.
+	PercentComplete *int32 `json:"percentComplete,omitempty"`
 	// Token is the approval token of a manual approval (GetPipelineState
 	// shows it in the action's latestExecution).
 	Token string `json:"token,omitempty"`
