@@ -300,8 +300,10 @@ func TestRemoteCommands(t *testing.T) {
 		{name: "executions", args: []string{"executions", "list", "release"}, golden: "executions-list-failed.txt"},
 		{name: "retry a stage that never ran", args: []string{"retry", "release", "Deploy", "--execution-id", "{first}"}, code: 1,
 			stderr: "StageNotRetryableException"},
-		{name: "retry the source", before: func() { api.putSource("v1") },
-			args: []string{"retry", "release", "Source", "--execution-id", "{first}"}, golden: "retry.txt"},
+		{name: "retry a stage that never ran, by default", args: []string{"retry", "release", "Deploy"}, code: 1,
+			stderr: "nothing to retry: stage 'Deploy' of pipeline 'release' has not run"},
+		{name: "retry the source, by default the latest execution to run it", before: func() { api.putSource("v1") },
+			args: []string{"retry", "release", "Source"}, golden: "retry.txt"},
 		{name: "state with an approval waiting", before: func() {
 			api.waitState("the approval", "release", approvalWaits(ids["first"]))
 		}, args: []string{"state", "release"}, golden: "state-approval.txt"},
@@ -313,6 +315,10 @@ func TestRemoteCommands(t *testing.T) {
 			api.waitStatus("release", ids["first"], types.PipelineExecutionStatusSucceeded)
 		}, args: []string{"watch", "release", "--execution-id", "{first}", "--interval", "20ms"},
 			golden: "watch-first.txt"},
+		{name: "retry a stage that succeeded, by default", args: []string{"retry", "release", "Source"}, code: 1,
+			want: []string{"nothing to retry: the latest execution of stage 'Source' of pipeline 'release', {first}, is Succeeded"}},
+		{name: "retry a stage the pipeline does not have, by default", args: []string{"retry", "release", "Nope"}, code: 1,
+			stderr: "pipeline 'release' has no stage 'Nope'"},
 		{name: "executions after the retry", args: []string{"executions", "list", "release", "-o", "json"}, golden: "executions-list.json"},
 		{name: "get an execution", args: []string{"executions", "get", "release", "{first}"}, golden: "executions-get.txt"},
 		{name: "get an execution, json", args: []string{"executions", "get", "release", "{first}", "-o", "json"}, golden: "executions-get.json"},
@@ -352,11 +358,13 @@ func TestRemoteCommands(t *testing.T) {
 			}},
 		{name: "stop an execution that is over", args: []string{"stop", "release", "--execution-id", "{third}", "--abandon"}, code: 1,
 			stderr: "PipelineExecutionNotStoppableException"},
+		{name: "stop, by default the newest in progress, when none is", args: []string{"stop", "release"}, code: 1,
+			stderr: "nothing to stop: pipeline 'release' has no execution in progress"},
 		{name: "start one to stop", args: []string{"start", "release"}, want: []string{"Started execution"}},
 		{name: "stop", before: func() {
 			ids["fifth"] = api.latest("release")
 			api.waitState("the fifth approval", "release", approvalWaits(ids["fifth"]))
-		}, args: []string{"stop", "release", "--execution-id", "{fifth}", "--abandon", "--reason", "No longer needed"}, golden: "stop.txt"},
+		}, args: []string{"stop", "release", "--abandon", "--reason", "No longer needed"}, golden: "stop.txt"},
 		{name: "executions at the end", before: func() {
 			api.waitStatus("release", ids["fifth"], types.PipelineExecutionStatusStopped)
 		}, args: []string{"executions", "list", "release", "--max", "3"}, golden: "executions-list.txt"},
@@ -380,10 +388,10 @@ func TestRemoteCommands(t *testing.T) {
 		{name: "start no pipeline", args: []string{"start", "nope"}, code: 1, stderr: "sluice: pipeline 'nope' not found\n"},
 		{name: "get no pipeline", args: []string{"pipelines", "get", "nope", "-o", "json"}, code: 1, stderr: "sluice: pipeline 'nope' not found\n"},
 		{name: "approve in no pipeline", args: []string{"approve", "nope", "--endpoint", "{endpoint}"}, code: 1, stderr: "sluice: pipeline 'nope' not found\n"},
-		{name: "retry without an execution", args: []string{"retry", "release", "Deploy"}, code: 2, stderr: "--execution-id is required"},
+		{name: "retry in no pipeline", args: []string{"retry", "nope", "Deploy"}, code: 1, stderr: "sluice: pipeline 'nope' not found\n"},
 		{name: "retry with a bad mode", args: []string{"retry", "release", "Deploy", "--execution-id", "x", "--mode", "SOME"}, code: 2,
 			stderr: `--mode is FAILED_ACTIONS or ALL_ACTIONS, not "SOME"`},
-		{name: "stop without an execution", args: []string{"stop", "release"}, code: 2, stderr: "--execution-id is required"},
+		{name: "stop in no pipeline", args: []string{"stop", "nope"}, code: 1, stderr: "sluice: pipeline 'nope' not found\n"},
 		{name: "disable without a reason", args: []string{"transitions", "disable", "release", "Deploy"}, code: 2, stderr: "--reason is required"},
 		{name: "a bad transition type", args: []string{"transitions", "enable", "release", "Deploy", "--type", "Sideways"}, code: 2,
 			stderr: `--type is Inbound or Outbound, not "Sideways"`},

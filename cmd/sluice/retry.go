@@ -1,7 +1,7 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"strings"
 
@@ -17,7 +17,7 @@ func newRetryCmd() *cobra.Command {
 	var r remoteFlags
 	var id, mode string
 	cmd := &cobra.Command{
-		Use:   "retry PIPELINE STAGE --execution-id ID",
+		Use:   "retry PIPELINE STAGE [--execution-id ID]",
 		Short: "Retry a failed stage of an execution",
 		Long: `Retry runs STAGE of a failed execution again (RetryStageExecution): its failed
 actions with --mode FAILED_ACTIONS (the default), or all its actions with
@@ -25,17 +25,20 @@ ALL_ACTIONS. The execution then goes on from there. As in CodePipeline, only
 the stage's latest execution can be retried, and only while the pipeline's
 version is the one it ran with.
 
-Exit status: 0 when the retry started, 1 when the server refuses it (the
-stage is not retryable, a later execution ran it) or cannot be asked, 2 for
-bad flags.
+Without --execution-id it retries that execution, the latest to run STAGE
+(as GetPipelineState shows it), when it failed or was stopped there; when
+the stage has not run, or its latest execution neither failed nor was
+stopped, there is nothing to retry and it says so.
+
+Exit status: 0 when the retry started, 1 when there is nothing to retry, the
+server refuses it (the stage is not retryable, a later execution ran it) or
+cannot be asked, 2 for bad flags.
 ` + remoteHelp,
-		Example: `  sluice retry release Deploy --execution-id 3f2a9c1e-1b2c-4d5e-8f90-123456789abc
-  sluice retry release Build --execution-id 3f2a9c1e-1b2c-4d5e-8f90-123456789abc --mode ALL_ACTIONS`,
+		Example: `  sluice retry release Deploy
+  sluice retry release Deploy --execution-id 3f2a9c1e-1b2c-4d5e-8f90-123456789abc
+  sluice retry release Build --mode ALL_ACTIONS`,
 		Args: exactArgs("PIPELINE", "STAGE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if id == "" {
-				return usageError(errors.New("--execution-id is required: the execution whose stage failed (sluice executions list PIPELINE)"))
-			}
 			retryMode := types.StageRetryMode(strings.ToUpper(mode))
 			if retryMode != types.StageRetryModeFailedActions && retryMode != types.StageRetryModeAllActions {
 				return usageError(fmt.Errorf("--mode is FAILED_ACTIONS or ALL_ACTIONS, not %q", mode))
@@ -45,6 +48,11 @@ bad flags.
 				return err
 			}
 			name, stage := args[0], args[1]
+			if id == "" {
+				if id, err = retryableExecution(cmd.Context(), conn, name, stage); err != nil {
+					return err
+				}
+			}
 			out, err := conn.API.RetryStageExecution(cmd.Context(), &codepipeline.RetryStageExecutionInput{
 				PipelineName: aws.String(name), StageName: aws.String(stage), PipelineExecutionId: aws.String(id), RetryMode: retryMode,
 			})
@@ -60,9 +68,40 @@ bad flags.
 		},
 	}
 	r.register(cmd.Flags(), serverDataDirUsage)
-	cmd.Flags().StringVar(&id, "execution-id", "", "the `execution` whose stage failed (required)")
+	cmd.Flags().StringVar(&id, "execution-id", "", "the `execution` whose stage failed (default: the stage's latest execution, when it failed or was stopped)")
 	cmd.Flags().StringVar(&mode, "mode", string(types.StageRetryModeFailedActions), "FAILED_ACTIONS (the failed actions) or ALL_ACTIONS (every action of the stage)")
 	return remoteCommand(cmd)
 }
 
 func init() { rootCmd.AddCommand(newRetryCmd()) }
+
+// retryableExecution is the execution a retry of stage defaults to: the
+// stage's latest execution, the only one CodePipeline retries, when it
+// failed or was stopped there.
+func retryableExecution(ctx context.Context, conn *client.Conn, name, stage string) (string, error) {
+	st, err := conn.API.GetPipelineState(ctx, &codepipeline.GetPipelineStateInput{Name: aws.String(name)})
+	if err != nil {
+		return "", failed(conn, err, client.Target{Pipeline: name})
+	}
+	for _, s := range st.StageStates {
+		if str(s.StageName) != stage {
+			continue
+		}
+		latest := s.LatestExecution
+		switch {
+		case latest == nil:
+			return "", nothingTo("retry: stage '%s' of pipeline '%s' has not run", stage, name)
+		case latest.Status != types.StageExecutionStatusFailed && latest.Status != types.StageExecutionStatusStopped:
+			return "", nothingTo("retry: the latest execution of stage '%s' of pipeline '%s', %s, is %s; only a stage's latest execution can be retried, once it failed or was stopped",
+				stage, name, str(latest.PipelineExecutionId), latest.Status)
+		}
+		return str(latest.PipelineExecutionId), nil
+	}
+	return "", &exitError{code: 1, err: fmt.Errorf("pipeline '%s' has no stage '%s'", name, stage)}
+}
+
+// nothingTo is the exit error of a command that found nothing to act on:
+// "nothing to " and the words of format.
+func nothingTo(format string, args ...any) error {
+	return &exitError{code: 1, err: fmt.Errorf("nothing to "+format, args...)}
+}
