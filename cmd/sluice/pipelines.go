@@ -230,6 +230,11 @@ CreatePipeline request, a GetPipeline answer, a CloudFormation template;
 JSON or YAML), checks it, and sends its pipeline to the server (` + op + `).
 A declaration with errors is refused with every problem, and nothing is sent;
 warnings are shown. --pipeline chooses among the pipelines of a template.
+
+A template's DisableInboundStageTransitions are applied once the pipeline is
+` + done + `: each stage's inbound transition is disabled with the template's
+reason (DisableStageTransition). Transitions the template does not list are
+left as they are.
 `
 	example := `  sluice pipelines update release.yaml
   sluice pipelines get release --output json > release.json && sluice pipelines update release.json
@@ -238,6 +243,8 @@ warnings are shown. --pipeline chooses among the pipelines of a template.
 		long += `
 As in CodePipeline, creating a pipeline starts its first execution. The tags
 of a CreatePipeline request or of the template's resource are given to it.
+The first execution starts before the template's transitions are disabled,
+so it may already be past one of them.
 `
 		example = `  sluice pipelines create pipelines/demo.yaml
   sluice pipelines create template.yaml --param GitHubOwner=me --pipeline Release`
@@ -251,8 +258,9 @@ on with the version they started with.
 		Use:   verb + " FILE",
 		Short: strings.ToUpper(verb[:1]) + verb[1:] + " a pipeline from a declaration file",
 		Long: long + `
-Exit status: 0 when ` + done + `, 1 when the server refuses it or cannot be asked,
-2 when FILE cannot be read or is invalid, or for bad flags.
+Exit status: 0 when ` + done + `, 1 when the server refuses it or a transition the
+template disables, or cannot be asked, 2 when FILE cannot be read or is
+invalid, or for bad flags.
 ` + remoteHelp,
 		Example: example,
 		Args:    exactArgs("FILE"),
@@ -270,6 +278,8 @@ Exit status: 0 when ` + done + `, 1 when the server refuses it or cannot be aske
 				return &exitError{code: 1, err: err}
 			}
 			target := client.Target{Pipeline: pl.Declaration.Name}
+			var answer any
+			var said string
 			if create {
 				in := &codepipeline.CreatePipelineInput{Pipeline: d}
 				for _, t := range pl.Tags {
@@ -279,28 +289,46 @@ Exit status: 0 when ` + done + `, 1 when the server refuses it or cannot be aske
 				if err != nil {
 					return failed(conn, err, target)
 				}
-				if r.json() {
-					return writeJSON(cmd, out)
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Created pipeline %s, version %s; its first execution has started: sluice watch %s%s\n",
+				answer, said = out, fmt.Sprintf("Created pipeline %s, version %s; its first execution has started: sluice watch %s%s",
 					str(out.Pipeline.Name), num(out.Pipeline.Version), str(out.Pipeline.Name), r.flagsAgain())
-				return nil
-			}
-			out, err := conn.API.UpdatePipeline(cmd.Context(), &codepipeline.UpdatePipelineInput{Pipeline: d})
-			if err != nil {
-				return failed(conn, err, target)
+			} else {
+				out, err := conn.API.UpdatePipeline(cmd.Context(), &codepipeline.UpdatePipelineInput{Pipeline: d})
+				if err != nil {
+					return failed(conn, err, target)
+				}
+				answer, said = out, fmt.Sprintf("Updated pipeline %s to version %s.", str(out.Pipeline.Name), num(out.Pipeline.Version))
 			}
 			if r.json() {
-				return writeJSON(cmd, out)
+				if err := writeJSON(cmd, answer); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintln(cmd.OutOrStdout(), said)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Updated pipeline %s to version %s.\n", str(out.Pipeline.Name), num(out.Pipeline.Version))
-			return nil
+			return disableTemplateTransitions(cmd, conn, &r, pl, done)
 		},
 	}
 	r.register(cmd.Flags(), serverDataDirUsage)
 	cmd.Flags().Var(p, "param", paramUsage)
 	cmd.Flags().StringVar(&only, "pipeline", "", "the pipeline to "+verb+" when FILE declares several (its name or logical ID)")
 	return remoteCommand(cmd)
+}
+
+// disableTemplateTransitions disables the inbound transitions a template
+// declares disabled, once its pipeline has been created or updated (done),
+// and says so unless the output is JSON.
+func disableTemplateTransitions(cmd *cobra.Command, conn *client.Conn, r *remoteFlags, pl *pipeline.Pipeline, done string) error {
+	name := pl.Declaration.Name
+	for _, t := range pl.DisabledTransitions {
+		if _, err := disableTransition(cmd.Context(), conn, name, t.StageName, types.StageTransitionTypeInbound, t.Reason); err != nil {
+			err = conn.Explain(err, client.Target{Pipeline: name, Stage: t.StageName})
+			return &exitError{code: 1, err: fmt.Errorf("pipeline %s was %s, but the transition into stage %s was not disabled: %w", name, done, t.StageName, err)}
+		}
+		if !r.json() {
+			fmt.Fprintln(cmd.OutOrStdout(), transitionDone(false, types.StageTransitionTypeInbound, name, t.StageName, t.Reason))
+		}
+	}
+	return nil
 }
 
 // declarationFile reads the pipeline that create or update sends. It shows

@@ -381,6 +381,23 @@ func TestRemoteCommands(t *testing.T) {
 		{name: "delete, json", args: []string{"pipelines", "delete", "release", "-o", "json"}, want: []string{"{}\n"}},
 		{name: "delete a pipeline that does not exist", args: []string{"pipelines", "delete", "release", "-o", "json"}, want: []string{"{}\n"}},
 		{name: "list after delete", args: []string{"pipelines", "list", "-o", "json"}, golden: "pipelines-list-empty.json"},
+		{name: "create from a template that disables a transition", args: []string{"pipelines", "create", filepath.Join(td, "gated.yaml")},
+			golden: "pipelines-create-template.txt"},
+		{name: "the template's transition is disabled", args: []string{"state", "gated"},
+			want: []string{"✕ transition disabled by arn:aws:iam::123456789012:user/sluice at", ": Release freeze\nDeploy"}},
+		{name: "update from the template, json", args: []string{"pipelines", "update", filepath.Join(td, "gated.yaml"), "-o", "json"},
+			golden: "pipelines-update-template.json"},
+		{name: "update from the template", before: func() {
+			api.sdk.EnableStageTransition(context.Background(), &codepipeline.EnableStageTransitionInput{
+				PipelineName: aws.String("gated"), StageName: aws.String("Deploy"), TransitionType: types.StageTransitionTypeInbound,
+			})
+		}, args: []string{"pipelines", "update", filepath.Join(td, "gated.yaml")}, golden: "pipelines-update-template.txt"},
+		{name: "the template's transition is disabled again", args: []string{"state", "gated"}, want: []string{": Release freeze\nDeploy"}},
+		{name: "delete the template's pipeline", args: []string{"pipelines", "delete", "gated", "-o", "json"}, want: []string{"{}\n"}},
+		{name: "a transition that cannot be disabled", args: []string{"pipelines", "create", filepath.Join(td, "gated-unresolved.yaml")}, code: 1,
+			want: []string{"Created pipeline gated-later", "pipeline gated-later was created, but the transition into stage !GetAtt Stages.Deploy was not disabled: " +
+				"ValidationException"}},
+		{name: "delete that pipeline", args: []string{"pipelines", "delete", "gated-later"}, want: []string{"Deleted pipeline gated-later."}},
 
 		// Errors.
 		{name: "state of no pipeline", args: []string{"state", "nope"}, code: 1, stderr: "sluice: pipeline 'nope' not found\n"},

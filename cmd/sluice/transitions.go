@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -73,9 +74,7 @@ bad flags.
 					PipelineName: aws.String(name), StageName: aws.String(stage), TransitionType: kind,
 				})
 			} else {
-				out, err = conn.API.DisableStageTransition(cmd.Context(), &codepipeline.DisableStageTransitionInput{
-					PipelineName: aws.String(name), StageName: aws.String(stage), TransitionType: kind, Reason: aws.String(reason),
-				})
+				out, err = disableTransition(cmd.Context(), conn, name, stage, kind, reason)
 			}
 			if err != nil {
 				return failed(conn, err, client.Target{Pipeline: name, Stage: stage})
@@ -83,11 +82,7 @@ bad flags.
 			if r.json() {
 				return writeJSON(cmd, out)
 			}
-			msg := fmt.Sprintf("%sd the %s transition of stage %s of pipeline %s", strings.ToUpper(verb[:1])+verb[1:], strings.ToLower(string(kind)), stage, name)
-			if !enable {
-				msg += ": " + reason
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), msg+".")
+			fmt.Fprintln(cmd.OutOrStdout(), transitionDone(enable, kind, name, stage, reason))
 			return nil
 		},
 	}
@@ -97,4 +92,19 @@ bad flags.
 		cmd.Flags().StringVar(&reason, "reason", "", "why the transition is disabled (required)")
 	}
 	return remoteCommand(cmd)
+}
+
+// disableTransition closes a stage's transition (DisableStageTransition).
+func disableTransition(ctx context.Context, conn *client.Conn, name, stage string, kind types.StageTransitionType, reason string) (*codepipeline.DisableStageTransitionOutput, error) {
+	return conn.API.DisableStageTransition(ctx, &codepipeline.DisableStageTransitionInput{
+		PipelineName: aws.String(name), StageName: aws.String(stage), TransitionType: kind, Reason: aws.String(reason),
+	})
+}
+
+// transitionDone says that a transition was enabled, or disabled and why.
+func transitionDone(enable bool, kind types.StageTransitionType, name, stage, reason string) string {
+	if enable {
+		return fmt.Sprintf("Enabled the %s transition of stage %s of pipeline %s.", strings.ToLower(string(kind)), stage, name)
+	}
+	return fmt.Sprintf("Disabled the %s transition of stage %s of pipeline %s: %s.", strings.ToLower(string(kind)), stage, name, reason)
 }
