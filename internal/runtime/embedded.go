@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/sluice-ci/sluice/internal/gate"
 	"github.com/sluice-ci/sluice/internal/states"
@@ -88,22 +89,36 @@ func (m Embedded) StopExecution(ctx context.Context, pipeline, id, errName, caus
 	return err
 }
 
-// RedriveExecution implements Engine. A redrive is never taken for the end
-// of the run before it: the watcher settles an end while no redrive is
-// under way.
+// RedriveExecution implements Engine. An execution whose gate has ended it
+// may still be closing in the engine (the gate answered, the engine has
+// not yet recorded the end): the redrive waits until it has closed, for up
+// to closeWait. A redrive is never taken for the end of the run before it:
+// the watcher settles an end while no redrive is under way.
 func (m Embedded) RedriveExecution(ctx context.Context, pipeline, id string) error {
+	arn := m.ExecutionArn(pipeline, id)
+	if d, err := m.Engine.DescribeExecution(ctx, arn); err == nil && d.Status == states.StatusRunning {
+		wctx, cancel := context.WithTimeout(ctx, closeWait)
+		_, err := m.Engine.WaitExecution(wctx, arn)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("wait for the execution to close before redriving it: %w", err)
+		}
+	}
 	if m.watch == nil {
-		_, err := m.Engine.RedriveExecution(ctx, m.ExecutionArn(pipeline, id), "")
+		_, err := m.Engine.RedriveExecution(ctx, arn, "")
 		return err
 	}
 	m.watch.mu.Lock()
-	_, err := m.Engine.RedriveExecution(ctx, m.ExecutionArn(pipeline, id), "")
+	_, err := m.Engine.RedriveExecution(ctx, arn, "")
 	m.watch.mu.Unlock()
 	if err == nil {
 		m.watch.follow(pipeline, id)
 	}
 	return err
 }
+
+// closeWait is how long a redrive waits for its execution to close.
+const closeWait = 30 * time.Second
 
 // OpenEngine opens the embedded engine for this runtime: it registers the
 // gate and action handlers under the Lambda ARNs that the runtime's Compile

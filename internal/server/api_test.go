@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
@@ -504,15 +505,13 @@ func TestJobs(t *testing.T) {
 			t.Fatalf("action %s never started", want)
 		}
 		jobs[want] = id
-		details, err := c.GetJobDetails(ctx, &codepipeline.GetJobDetailsInput{JobId: aws.String(id)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		details := ts.jobDetails(id)
 		data := details.JobDetails.Data
 		if aws.ToString(data.PipelineContext.Action.Name) != want || data.ActionConfiguration.Configuration["FunctionName"] != "worker" ||
 			aws.ToString(details.JobDetails.AccountId) != "123456789012" {
 			t.Errorf("job details %+v", data)
 		}
+		var err error
 		if want == "Succeed" {
 			_, err = c.PutJobSuccessResult(ctx, &codepipeline.PutJobSuccessResultInput{JobId: aws.String(id),
 				ExecutionDetails: &types.ExecutionDetails{Summary: aws.String("done")}, OutputVariables: map[string]string{"Answer": "42"}})
@@ -543,6 +542,25 @@ func TestJobs(t *testing.T) {
 				t.Errorf("Fail: %s", a.Status)
 			}
 		}
+	}
+}
+
+// jobDetails answers GetJobDetails for a job. The action's record shows it
+// in progress a moment before its job is recorded: a job not found yet is
+// asked for again, until a deadline.
+func (ts *testServer) jobDetails(id string) *codepipeline.GetJobDetailsOutput {
+	ts.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := ts.client.GetJobDetails(context.Background(), &codepipeline.GetJobDetailsInput{JobId: aws.String(id)})
+		var notFound *types.JobNotFoundException
+		switch {
+		case err == nil:
+			return out
+		case !errors.As(err, &notFound) || time.Now().After(deadline):
+			ts.t.Fatalf("GetJobDetails %s: %v", id, err)
+		}
+		sleep()
 	}
 }
 

@@ -197,6 +197,23 @@ func wantCode(t testing.TB, what string, err error, code string) {
 
 func sleep() { time.Sleep(10 * time.Millisecond) }
 
+// startsDone waits until every execution that accepted deliveries decided
+// to start has started: none is left among the store's pending starts.
+// Counting executions after it counts every start, late ones included.
+func (ts *testServer) startsDone() {
+	ts.t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); sleep() {
+		pending, err := ts.srv.Local.Runtime.Store.ListPendingStarts(context.Background(), 1)
+		if err != nil {
+			ts.t.Fatal(err)
+		}
+		if len(pending) == 0 {
+			return
+		}
+	}
+	ts.t.Fatal("deliveries' starts still pending")
+}
+
 // sign signs a request with the admin key, as the SDK would.
 func (ts *testServer) sign(r *http.Request, body []byte) {
 	ts.t.Helper()

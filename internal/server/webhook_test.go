@@ -156,7 +156,7 @@ func TestRepositoryDeliveries(t *testing.T) {
 		}
 		seen[aws.ToString(e.PipelineExecutionId)] = true
 	}
-	sleep()
+	ts.startsDone()
 	if got := ts.executions("app"); len(got) != n+1 || len(seen) != n {
 		t.Errorf("%d executions (%d from deliveries), want %d", len(got), len(seen), n+1)
 	}
@@ -215,7 +215,7 @@ func TestTriggerFilters(t *testing.T) {
 			want++
 			ts.waitExecutions("app", want)
 		}
-		sleep()
+		ts.startsDone()
 		if got := len(ts.executions("app")); got != want {
 			t.Errorf("%s: %d executions, want %d", tt.name, got, want)
 			want = got
@@ -262,7 +262,7 @@ func TestWebhookDeliveries(t *testing.T) {
 		}
 	}
 	ts.waitExecutions("release", 2)
-	sleep()
+	ts.startsDone()
 	if execs := ts.executions("release"); len(execs) != 2 || execs[0].Trigger.TriggerType != types.TriggerTypeWebhook ||
 		aws.ToString(execs[0].Trigger.TriggerDetail) != "arn:aws:codepipeline:us-east-1:123456789012:webhook:release-hook" {
 		t.Errorf("executions %+v", execs)
@@ -309,7 +309,7 @@ func TestEventBridgeEvents(t *testing.T) {
 		t.Errorf("the same event again: %d", got)
 	}
 	ts.waitExecutions("release", 2)
-	sleep()
+	ts.startsDone()
 	if execs := ts.executions("release"); len(execs) != 2 || execs[0].Trigger.TriggerType != types.TriggerTypeCloudWatchEvent {
 		t.Errorf("executions %+v", execs)
 	}
