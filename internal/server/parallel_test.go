@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
 
 	"github.com/sluice-ci/sluice/internal/api"
+	"github.com/sluice-ci/sluice/internal/runtime"
 )
 
 // TestParallelApprovals runs executions of a PARALLEL pipeline that each
@@ -87,4 +88,40 @@ func TestParallelApprovals(t *testing.T) {
 	for id := range tokens {
 		ts.waitExecution("parallel", id, types.PipelineExecutionStatusSucceeded)
 	}
+}
+
+// TestEngineEndsAnExecution stops, in the engine itself, a QUEUED
+// execution that holds the approval stage, as the engine's history limit
+// would end it: the server settles it (Stopped, the stage released) and
+// the execution queued behind it goes on to its own approval.
+func TestEngineEndsAnExecution(t *testing.T) {
+	ts := startServer(t, "")
+	ts.putSource("v1")
+	ctx := context.Background()
+	if _, err := ts.client.CreatePipeline(ctx, &codepipeline.CreatePipelineInput{Pipeline: declaration(t, "release.json", "release")}); err != nil {
+		t.Fatal(err)
+	}
+	first := aws.ToString(ts.waitExecutions("release", 1)[0].PipelineExecutionId)
+	ts.waitApproval("release", "Approve", "Release")
+	out, err := ts.client.StartPipelineExecution(ctx, &codepipeline.StartPipelineExecutionInput{Name: aws.String("release")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := aws.ToString(out.PipelineExecutionId)
+	ts.waitState("release", func(s *codepipeline.GetPipelineStateOutput) bool {
+		in := s.StageStates[1].InboundExecution
+		return in != nil && aws.ToString(in.PipelineExecutionId) == second
+	})
+	eng := ts.srv.Local.Engine
+	name, cause := "States.Runtime", "The execution reached the maximum number of history events (25000)."
+	if _, err := eng.StopExecution(ctx, runtime.Embedded{Engine: eng}.ExecutionArn("release", first), &name, &cause); err != nil {
+		t.Fatal(err)
+	}
+	ts.waitExecution("release", first, types.PipelineExecutionStatusStopped)
+	ts.waitState("release", func(s *codepipeline.GetPipelineStateOutput) bool {
+		st := s.StageStates[1]
+		le := st.ActionStates[0].LatestExecution
+		return le != nil && le.Status == types.ActionExecutionStatusInProgress && aws.ToString(le.Token) != "" &&
+			st.LatestExecution != nil && aws.ToString(st.LatestExecution.PipelineExecutionId) == second
+	})
 }
