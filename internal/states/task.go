@@ -258,9 +258,13 @@ func (st *stateRun) taskTimeouts(eff any) (timeout, heartbeat int64, f *failure)
 // newToken returns a fresh task token.
 func newToken() string {
 	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	if _, err := rand.Read(b[1:]); err != nil {
 		panic(fmt.Sprintf("read random bytes: %v", err))
 	}
+	// A leading version byte makes every token start with "AQ", as AWS's
+	// do, so that a token never starts with '-' and a command line never
+	// reads one as an option.
+	b[0] = 1
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
