@@ -15,7 +15,8 @@ import (
 )
 
 // serverApprovals decides approvals through a Sluice server's API: the
-// tokens come from GetPipelineState, the decisions go by PutApprovalResult.
+// tokens come from GetPipelineState (and, for executions it does not show,
+// from ListActionExecutions), the decisions go by PutApprovalResult.
 type serverApprovals struct {
 	conn *client.Conn
 }
@@ -53,6 +54,64 @@ func (s *serverApprovals) Pending(ctx context.Context, pipelineName string) ([]l
 				Stage: str(stage.StageName), Action: str(as.ActionName), Token: str(e.Token),
 				CustomData: a.Configuration["CustomData"], ExternalEntityLink: a.Configuration["ExternalEntityLink"],
 			})
+		}
+	}
+	more, err := s.otherExecutions(ctx, pipelineName, out, approvals)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, more...), nil
+}
+
+// otherExecutions finds the approvals that wait in executions
+// GetPipelineState does not show: in PARALLEL mode a stage shows only its
+// latest execution. ListActionExecutions, filtered by execution, gives a
+// waiting approval's token as its external execution id to a caller allowed
+// to approve it.
+func (s *serverApprovals) otherExecutions(ctx context.Context, pipelineName string, shown []local.PendingApproval, approvals map[[2]string]types.ActionDeclaration) ([]local.PendingApproval, error) {
+	target := client.Target{Pipeline: pipelineName}
+	seen := map[string]bool{}
+	for _, p := range shown {
+		seen[p.ExecutionID] = true
+	}
+	var out []local.PendingApproval
+	execs := codepipeline.NewListPipelineExecutionsPaginator(s.conn.API, &codepipeline.ListPipelineExecutionsInput{PipelineName: aws.String(pipelineName)})
+	for execs.HasMorePages() {
+		page, err := execs.NextPage(ctx)
+		if err != nil {
+			return nil, s.conn.Explain(err, target)
+		}
+		for _, ex := range page.PipelineExecutionSummaries {
+			id := str(ex.PipelineExecutionId)
+			if ex.Status != types.PipelineExecutionStatusInProgress || seen[id] {
+				continue
+			}
+			seen[id] = true
+			actions := codepipeline.NewListActionExecutionsPaginator(s.conn.API, &codepipeline.ListActionExecutionsInput{
+				PipelineName: aws.String(pipelineName),
+				Filter:       &types.ActionExecutionFilter{PipelineExecutionId: aws.String(id)},
+			})
+			for actions.HasMorePages() {
+				ap, err := actions.NextPage(ctx)
+				if err != nil {
+					return nil, s.conn.Explain(err, target)
+				}
+				for _, d := range ap.ActionExecutionDetails {
+					a, ok := approvals[[2]string{str(d.StageName), str(d.ActionName)}]
+					if !ok || d.Status != types.ActionExecutionStatusInProgress || d.Output == nil || d.Output.ExecutionResult == nil {
+						continue
+					}
+					token := str(d.Output.ExecutionResult.ExternalExecutionId)
+					if token == "" {
+						continue
+					}
+					out = append(out, local.PendingApproval{
+						Pipeline: pipelineName, ExecutionID: id,
+						Stage: str(d.StageName), Action: str(d.ActionName), Token: token,
+						CustomData: a.Configuration["CustomData"], ExternalEntityLink: a.Configuration["ExternalEntityLink"],
+					})
+				}
+			}
 		}
 	}
 	return out, nil
