@@ -48,7 +48,7 @@ func (l *Local) serveFunctions() error {
 		return err
 	}
 	region, account := compile.DefaultRegion, compile.DefaultAccount
-	keys, err := api.NewKeys(account, []api.Key{{Name: "sluice", AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey, Pipelines: []string{"*"}}}, sigv4.Config{})
+	keys, err := api.NewKeys(account, []api.Key{{Name: "sluice", AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey, Pipelines: []string{"*"}}}, sigv4.Config{Region: region})
 	if err != nil {
 		return err
 	}

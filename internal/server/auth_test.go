@@ -42,15 +42,18 @@ func TestAuthentication(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&e)
 		return resp.StatusCode, e.Type
 	}
-	signed := func(id, secret string, at time.Time) func(*http.Request) {
+	signedIn := func(region, id, secret string, at time.Time) func(*http.Request) {
 		return func(r *http.Request) {
 			sum := sha256.Sum256(body)
 			err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: id, SecretAccessKey: secret},
-				r, hex.EncodeToString(sum[:]), "codepipeline", "us-east-1", at)
+				r, hex.EncodeToString(sum[:]), "codepipeline", region, at)
 			if err != nil {
 				t.Fatal(err)
 			}
 		}
+	}
+	signed := func(id, secret string, at time.Time) func(*http.Request) {
+		return signedIn("us-east-1", id, secret, at)
 	}
 	now := time.Now()
 	tests := []struct {
@@ -65,6 +68,7 @@ func TestAuthentication(t *testing.T) {
 		{"a wrong secret", signed(admin.AccessKeyID, "wrong"+admin.SecretAccessKey[5:], now), 400, "InvalidSignatureException"},
 		{"a stale date", signed(admin.AccessKeyID, admin.SecretAccessKey, now.Add(-20*time.Minute)), 400, "InvalidSignatureException"},
 		{"a date from the future", signed(admin.AccessKeyID, admin.SecretAccessKey, now.Add(20*time.Minute)), 400, "InvalidSignatureException"},
+		{"signed for another region", signedIn("eu-west-1", admin.AccessKeyID, admin.SecretAccessKey, now), 400, "InvalidSignatureException"},
 		{"a body changed after signing", func(r *http.Request) {
 			signed(admin.AccessKeyID, admin.SecretAccessKey, now)(r)
 			r.Body, r.ContentLength = http.NoBody, 0

@@ -128,7 +128,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.Admin = admin
 	s.Caller = api.Caller{AccessKeyID: admin.AccessKeyID, ARN: fmt.Sprintf("arn:aws:iam::%s:user/%s", opts.Account, AdminName)}
-	auth, err := api.NewKeys(opts.Account, keys, sigv4.Config{})
+	auth, err := api.NewKeys(opts.Account, keys, sigv4.Config{Region: opts.Region})
 	if err != nil {
 		return nil, err
 	}
