@@ -176,7 +176,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	run := h.ops[name]
 	if run == nil {
-		Protocol.WriteError(w, awsjson.Exception("UnknownOperationException", "operation %s is not implemented by Sluice's CodePipeline API", name))
+		Protocol.WriteError(w, awsjson.Exception("UnknownOperationException", "Sluice's CodePipeline API does not offer the operation %s", name))
 		return
 	}
 	out, err := run(r.Context(), caller, body)

@@ -147,7 +147,7 @@ func unknownOperation(target string) *Error {
 	msg := "the X-Amz-Target header is missing"
 	switch {
 	case strings.HasPrefix(target, TargetPrefix):
-		msg = fmt.Sprintf("operation %s is not implemented by Sluice's embedded Step Functions engine", strings.TrimPrefix(target, TargetPrefix))
+		msg = fmt.Sprintf("Sluice's embedded Step Functions engine does not offer the operation %s", strings.TrimPrefix(target, TargetPrefix))
 	case target != "":
 		msg = fmt.Sprintf("unknown operation %q: Step Functions targets start with %q", target, TargetPrefix)
 	}
