@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -244,6 +245,34 @@ func IsSecret(id ActionTypeID, property string) bool {
 	}
 	p, ok := t.Property(property)
 	return ok && p.Secret
+}
+
+// Masked is the value CodePipeline shows in place of a secret
+// configuration property's.
+const Masked = "****"
+
+// MaskSecrets returns a configuration with the values of the action type's
+// secret properties replaced by Masked, for what is recorded or shown. It
+// returns cfg itself when it holds no secret, and never changes cfg.
+func MaskSecrets(id ActionTypeID, cfg map[string]string) map[string]string {
+	t, ok := lookupActionType(id)
+	if !ok {
+		return cfg
+	}
+	var out map[string]string
+	for _, p := range t.Properties {
+		if _, set := cfg[p.Name]; !p.Secret || !set {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(cfg)
+		}
+		out[p.Name] = Masked
+	}
+	if out == nil {
+		return cfg
+	}
+	return out
 }
 
 // orList formats names as "a, b or c".

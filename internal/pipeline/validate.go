@@ -658,7 +658,7 @@ func (v *validator) configuration(actionAt path, a *Action, i int, t *ActionType
 			v.warnf(kat, CodeUnknownConfiguration, "%s has no configuration property '%s'%s", t.Provider, k, didYouMean(k, propertyNames(t)))
 		case p.Choices != nil && value != "" && !strings.Contains(value, "#{") && !isChoice(value, p.Choices):
 			v.errorf(kat, CodeInvalidConfiguration, "%s is %s, not '%s'", k, orList(p.Choices), value)
-		case p.Secret && value != "****" && !strings.HasPrefix(value, "{{resolve:") && !v.derived[string(kat)]:
+		case p.Secret && value != Masked && !strings.HasPrefix(value, "{{resolve:") && !v.derived[string(kat)]:
 			v.warnf(kat, CodeSecretInPlainText, "%s is a secret written out in the file; pass it as a parameter or a {{resolve:secretsmanager:…}} reference", k)
 		}
 	}

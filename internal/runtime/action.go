@@ -253,7 +253,7 @@ func (r *Runtime) newAttempt(ac *attemptContext, all []store.ActionExecution, no
 			Category: string(a.ActionTypeID.Category), Owner: string(a.ActionTypeID.Owner),
 			Provider: a.ActionTypeID.Provider, Version: a.ActionTypeID.Version,
 		},
-		Configuration: a.Configuration,
+		Configuration: pipeline.MaskSecrets(a.ActionTypeID, a.Configuration),
 		RoleArn:       a.RoleArn,
 		Region:        a.Region,
 		Namespace:     a.Namespace,
@@ -279,7 +279,8 @@ func (r *Runtime) newAttempt(ac *attemptContext, all []store.ActionExecution, no
 }
 
 // job builds the provider's job, resolving variables just before the
-// action starts and recording the resolved configuration. A problem (a
+// action starts and recording the resolved configuration, its secret
+// properties masked: the job alone carries their values. A problem (a
 // variable or input artifact that does not resolve) fails the action.
 func (r *Runtime) job(ac *attemptContext, rec *store.ActionExecution, all []store.ActionExecution, vc variables.Context) (*action.Job, *action.Result) {
 	a := ac.action
@@ -287,7 +288,7 @@ func (r *Runtime) job(ac *attemptContext, rec *store.ActionExecution, all []stor
 	if err != nil {
 		return nil, action.Failed(action.CodeConfigurationError, "%v", err)
 	}
-	rec.Input.ResolvedConfiguration = resolved
+	rec.Input.ResolvedConfiguration = pipeline.MaskSecrets(a.ActionTypeID, resolved)
 	job := &action.Job{
 		ID:                  rec.ActionExecutionID,
 		PipelineName:        rec.PipelineName,
