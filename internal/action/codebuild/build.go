@@ -45,6 +45,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -253,9 +254,10 @@ type build struct {
 	log     *buildLog
 	start   time.Time
 
-	srcDirs     []string // one per input artifact
-	secretNames map[string]bool
-	sess        *session
+	srcDirs      []string // one per input artifact
+	secretNames  map[string]bool
+	secretValues []string // the values of secretNames
+	sess         *session
 }
 
 func (b *build) run(ctx context.Context, primary int, load specLoader, vars []action.EnvironmentVariable) (*action.Result, error) {
@@ -283,6 +285,7 @@ func (b *build) run(ctx context.Context, primary int, load specLoader, vars []ac
 		return b.finish(f, nil), nil
 	}
 	b.log.mask(secrets...)
+	b.secretValues = secrets
 	shell, err := resolveShell(spec.Env.Shell)
 	if err != nil {
 		return b.finish(&failure{"DOWNLOAD_SOURCE", "YAML_FILE_ERROR", err.Error(), action.CodeConfigurationError}, nil), nil
@@ -590,7 +593,11 @@ func sectionFor(spec *Buildspec, name string, outputs int) (*Artifacts, error) {
 	return nil, fmt.Errorf("the buildspec has no secondary artifact %s (with several output artifacts, each needs one of its name)", name)
 }
 
-// exported reads the exported variables at the end of the build.
+// exported reads the exported variables at the end of the build. A
+// variable that holds a secret is not exported: one named as a secret, and
+// one whose value holds a secret's (a copy made by the build's commands),
+// since output variables are recorded and shown, and later actions' logs do
+// not mask them.
 func (b *build) exported(ctx context.Context, spec *Buildspec) (map[string]string, error) {
 	var names []string
 	for _, n := range spec.Env.ExportedVariables {
@@ -606,8 +613,13 @@ func (b *build) exported(ctx context.Context, spec *Buildspec) (map[string]strin
 		return nil, err
 	}
 	for _, n := range names {
-		if _, ok := vals[n]; !ok {
+		v, ok := vals[n]
+		switch {
+		case !ok:
 			b.log.container("Exported variable %s is not set", n)
+		case slices.ContainsFunc(b.secretValues, func(secret string) bool { return secret != "" && strings.Contains(v, secret) }):
+			delete(vals, n)
+			b.log.container("Exported variable %s holds a secret value and is not exported", n)
 		}
 	}
 	return vals, nil

@@ -117,6 +117,7 @@ func TestCodeBuild(t *testing.T) {
 		wantCode    string
 		wantMsg     []string
 		wantVars    map[string]string
+		notVars     []string                     // exported variables that must not be output
 		wantFiles   map[string]map[string]string // output artifact -> files
 		wantLog     []string
 		notLog      []string
@@ -268,11 +269,12 @@ artifacts:
 env:
   secrets-manager:
     TOKEN: prod/token:value
-  exported-variables: [TOKEN, PLAIN]
+  exported-variables: [TOKEN, PLAIN, COPY, URL]
 phases:
   build:
     commands:
       - echo "token is $TOKEN and db is $DB_PASS"
+      - export COPY="$TOKEN" URL="https://user:$DB_PASS@db.example"
 `}}},
 			config: map[string]string{
 				"ProjectName":          "app",
@@ -280,8 +282,10 @@ phases:
 			},
 			secrets:  map[string]string{"TOKEN": "s3cr3t-token", "DB_PASS": "hunter2"},
 			wantVars: map[string]string{"PLAIN": "p"},
-			wantLog:  []string{"token is *** and db is ***", "Exported variable TOKEN holds a secret and is not exported"},
-			notLog:   []string{"s3cr3t-token", "hunter2"},
+			notVars:  []string{"TOKEN", "COPY", "URL"},
+			wantLog: []string{"token is *** and db is ***", "Exported variable TOKEN holds a secret and is not exported",
+				"Exported variable COPY holds a secret value and is not exported", "Exported variable URL holds a secret value and is not exported"},
+			notLog: []string{"s3cr3t-token", "hunter2"},
 		},
 		{
 			name:     "secret missing from the environment",
@@ -369,6 +373,11 @@ phases:
 			for k, want := range tt.wantVars {
 				if got, ok := res.OutputVariables[k]; !ok || got != want {
 					t.Errorf("output variable %s = %q (%v), want %q", k, got, ok, want)
+				}
+			}
+			for _, k := range tt.notVars {
+				if got, ok := res.OutputVariables[k]; ok {
+					t.Errorf("output variable %s = %q is exported", k, got)
 				}
 			}
 			for name, want := range tt.wantFiles {
