@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/sluice-ci/sluice/internal/awsjson"
 	"github.com/sluice-ci/sluice/internal/pipeline"
@@ -49,10 +48,6 @@ func (h *Handler) listActionTypes(ctx context.Context, caller Caller, in *listAc
 	if err := h.authorize(ctx, caller, "ListActionTypes", "*"); err != nil {
 		return nil, err
 	}
-	start, err := pageIndex(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
 	var all []actionTypeShape
 	for _, t := range pipeline.ActionTypes() {
 		if in.ActionOwnerFilter != "" && string(t.Owner) != in.ActionOwnerFilter {
@@ -73,16 +68,16 @@ func (h *Handler) listActionTypes(ctx context.Context, caller Caller, in *listAc
 			all = append(all, s)
 		}
 	}
-	out := struct {
+	listing := awsjson.Listing{Op: "ListActionTypes", Scope: map[string]string{"actionOwnerFilter": in.ActionOwnerFilter, "regionFilter": in.RegionFilter}}
+	page, next, err := listPage(listing, all, actionTypePage, in.NextToken, func(s actionTypeShape) string {
+		id := s.ID
+		return string(id.Category) + "/" + string(id.Owner) + "/" + id.Provider + "/" + id.Version
+	})
+	if err != nil {
+		return nil, err
+	}
+	return struct {
 		ActionTypes []actionTypeShape `json:"actionTypes"`
 		NextToken   string            `json:"nextToken,omitempty"`
-	}{ActionTypes: []actionTypeShape{}}
-	if start < len(all) {
-		end := min(start+actionTypePage, len(all))
-		out.ActionTypes = all[start:end]
-		if end < len(all) {
-			out.NextToken = encodeToken(strconv.Itoa(end))
-		}
-	}
-	return out, nil
+	}{ActionTypes: append([]actionTypeShape{}, page...), NextToken: next}, nil
 }

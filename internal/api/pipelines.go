@@ -455,11 +455,13 @@ func (h *Handler) listPipelines(ctx context.Context, caller Caller, in *listPipe
 	if limit == 0 {
 		limit = 100
 	}
-	entries, next, err := collect(limit, in.NextToken, func(n int, after string) ([]store.PipelineEntry, string, error) {
-		return h.store.ListPipelineEntries(ctx, n, after)
-	}, func(e store.PipelineEntry) (string, bool) {
-		return e.Name, h.cfg.Authz.Authorize(ctx, caller, "codepipeline:GetPipeline", h.pipelineARN(e.Name))
-	})
+	entries, next, err := storeListing[store.PipelineEntry]{
+		Listing: awsjson.Listing{Op: "ListPipelines"}, ctx: ctx,
+		fetch: h.store.ListPipelineEntries, get: h.store.GetPipelineEntry,
+		keep: func(e store.PipelineEntry) (string, bool) {
+			return e.Name, h.cfg.Authz.Authorize(ctx, caller, "codepipeline:GetPipeline", h.pipelineARN(e.Name))
+		},
+	}.page(limit, in.NextToken)
 	if err != nil {
 		return nil, err
 	}

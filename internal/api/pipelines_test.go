@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -68,42 +67,4 @@ func TestSecretsMaskedAndKept(t *testing.T) {
 		t.Errorf("a new token became %q", got)
 	}
 
-}
-
-func TestPageTokens(t *testing.T) {
-	names := []string{"a", "b", "c", "d", "e"}
-	fetch := func(n int, after string) ([]string, string, error) {
-		i := 0
-		for i < len(names) && names[i] <= after {
-			i++
-		}
-		end := min(i+n, len(names))
-		next := ""
-		if end < len(names) {
-			next = names[end-1]
-		}
-		return names[i:end], next, nil
-	}
-	keep := func(s string) (string, bool) { return s, s != "b" }
-	var got []string
-	tok := ""
-	for range 10 {
-		page, next, err := collect(2, tok, fetch, keep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, fmt.Sprint(page))
-		if next == "" {
-			break
-		}
-		tok = next
-	}
-	if fmt.Sprint(got) != "[[a c] [d e]]" {
-		t.Errorf("pages %v", got)
-	}
-	for _, bad := range []string{"!!", "djE", "eA"} {
-		if _, _, err := collect(2, bad, fetch, keep); err == nil {
-			t.Errorf("token %q accepted", bad)
-		}
-	}
 }

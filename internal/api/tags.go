@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/sluice-ci/sluice/internal/awsjson"
@@ -181,34 +180,14 @@ func (h *Handler) listTagsForResource(ctx context.Context, caller Caller, in *ta
 	if err != nil {
 		return nil, err
 	}
-	start, err := pageIndex(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	out := listTagsOutput{Tags: []store.Tag{}}
 	limit := in.MaxResults
 	if limit == 0 {
 		limit = 100
 	}
-	if start < len(tags) {
-		end := min(start+limit, len(tags))
-		out.Tags = append(out.Tags, tags[start:end]...)
-		if end < len(tags) {
-			out.NextToken = encodeToken(strconv.Itoa(end))
-		}
+	listing := awsjson.Listing{Op: "ListTagsForResource", Scope: map[string]string{"resourceArn": in.ResourceArn}}
+	page, next, err := listPage(listing, tags, limit, in.NextToken, func(t store.Tag) string { return t.Key })
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
-}
-
-// pageIndex reads a token that continues a list at an index.
-func pageIndex(tok string) (int, error) {
-	after, err := decodeToken(tok)
-	if err != nil || after == "" {
-		return 0, err
-	}
-	i, err := strconv.Atoi(after)
-	if err != nil || i < 0 {
-		return 0, awsjson.Exception("InvalidNextTokenException", "the next token %q was not given by a previous call", tok)
-	}
-	return i, nil
+	return listTagsOutput{Tags: append([]store.Tag{}, page...), NextToken: next}, nil
 }

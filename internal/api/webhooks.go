@@ -180,11 +180,13 @@ func (h *Handler) listWebhooks(ctx context.Context, caller Caller, in *listWebho
 	if limit == 0 {
 		limit = 100
 	}
-	hooks, next, err := collect(limit, in.NextToken, func(n int, after string) ([]store.Webhook, string, error) {
-		return h.store.ListWebhooks(ctx, n, after)
-	}, func(w store.Webhook) (string, bool) {
-		return w.Name, h.cfg.Authz.Authorize(ctx, caller, "codepipeline:ListWebhooks", h.webhookARN(w.Name))
-	})
+	hooks, next, err := storeListing[store.Webhook]{
+		Listing: awsjson.Listing{Op: "ListWebhooks"}, ctx: ctx,
+		fetch: h.store.ListWebhooks, get: h.store.GetWebhook,
+		keep: func(w store.Webhook) (string, bool) {
+			return w.Name, h.cfg.Authz.Authorize(ctx, caller, "codepipeline:ListWebhooks", h.webhookARN(w.Name))
+		},
+	}.page(limit, in.NextToken)
 	if err != nil {
 		return nil, err
 	}

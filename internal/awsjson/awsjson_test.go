@@ -78,3 +78,41 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestListing(t *testing.T) {
+	types := Listing{Op: "ListActionTypes", Scope: map[string]string{"regionFilter": "", "actionOwnerFilter": "AWS"}}
+	pipelines := Listing{Op: "ListPipelines"}
+	tests := []struct {
+		name      string
+		l         Listing
+		tok, want string
+	}{
+		{"no token", types, "", ""},
+		{"its own token", types, types.Token("Source/AWS/S3/1"), "Source/AWS/S3/1"},
+		{"the same scope, written in another order", Listing{Op: types.Op, Scope: map[string]string{"actionOwnerFilter": "AWS", "regionFilter": ""}}, types.Token("x"), "x"},
+		{"a token of another scope", Listing{Op: types.Op, Scope: map[string]string{"actionOwnerFilter": "Custom", "regionFilter": ""}}, types.Token("x"), "invalid"},
+		{"a token of another operation", pipelines, types.Token("x"), "invalid"},
+		{"a token with a scope, to a listing without", pipelines, Listing{Op: "ListPipelines", Scope: map[string]string{"x": ""}}.Token("p"), "invalid"},
+		{"not base64", pipelines, "not a token!", "invalid"},
+		{"base64, not JSON", pipelines, "bm90IGpzb24", "invalid"},
+	}
+	for _, tt := range tests {
+		got, err := tt.l.After(tt.tok)
+		if err != nil {
+			if err.Code != "InvalidNextTokenException" {
+				t.Errorf("%s: %v", tt.name, err)
+			}
+			got = "invalid"
+		}
+		if got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	want := "InvalidNextTokenException: the next token was not given by a previous ListActionTypes call with the same actionOwnerFilter and regionFilter"
+	if got := types.Invalid().Error(); got != want {
+		t.Errorf("%s\nwant %s", got, want)
+	}
+	if got := pipelines.Invalid().Error(); got != "InvalidNextTokenException: the next token was not given by a previous ListPipelines call" {
+		t.Errorf("%s", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
 
 	"github.com/sluice-ci/sluice/internal/action"
+	"github.com/sluice-ci/sluice/internal/awsjson"
 )
 
 // TestPipelineLifecycle drives a pipeline through the API as a user of the
@@ -344,7 +345,7 @@ func TestListsTagsWebhooksAndActionTypes(t *testing.T) {
 		}
 	}
 	var names []string
-	var next *string
+	var next, firstToken *string
 	for page := 0; page < 5; page++ {
 		out, err := c.ListPipelines(ctx, &codepipeline.ListPipelinesInput{MaxResults: aws.Int32(2), NextToken: next})
 		if err != nil {
@@ -358,6 +359,9 @@ func TestListsTagsWebhooksAndActionTypes(t *testing.T) {
 		}
 		if next = out.NextToken; next == nil {
 			break
+		}
+		if firstToken == nil {
+			firstToken = next
 		}
 	}
 	if fmt.Sprint(names) != "[alpha bravo charlie]" {
@@ -414,6 +418,23 @@ func TestListsTagsWebhooksAndActionTypes(t *testing.T) {
 			t.Errorf("action type %+v", at.Id)
 		}
 	}
+	// Every action type, page after page, once each.
+	seenTypes := map[types.ActionTypeId]bool{}
+	for p := codepipeline.NewListActionTypesPaginator(c, &codepipeline.ListActionTypesInput{}); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, at := range page.ActionTypes {
+			if seenTypes[*at.Id] {
+				t.Errorf("action type %+v listed twice", *at.Id)
+			}
+			seenTypes[*at.Id] = true
+		}
+	}
+	if len(seenTypes) <= len(types_.ActionTypes) {
+		t.Errorf("%d action types, of which %d of AWS", len(seenTypes), len(types_.ActionTypes))
+	}
 
 	errorCases := []struct {
 		name string
@@ -454,6 +475,33 @@ func TestListsTagsWebhooksAndActionTypes(t *testing.T) {
 			_, err := c.GetJobDetails(ctx, &codepipeline.GetJobDetailsInput{JobId: aws.String("00000000-0000-4000-8000-000000000000")})
 			return err
 		}, "JobNotFoundException"},
+		{"list pipelines after a name made up", func() error {
+			_, err := c.ListPipelines(ctx, &codepipeline.ListPipelinesInput{NextToken: aws.String(madeUpToken("ListPipelines", nil, "alpha0"))})
+			return err
+		}, "InvalidNextTokenException"},
+		{"list webhooks with a token of ListPipelines", func() error {
+			_, err := c.ListWebhooks(ctx, &codepipeline.ListWebhooksInput{NextToken: firstToken})
+			return err
+		}, "InvalidNextTokenException"},
+		{"list webhooks after a webhook made up", func() error {
+			_, err := c.ListWebhooks(ctx, &codepipeline.ListWebhooksInput{NextToken: aws.String(madeUpToken("ListWebhooks", nil, "alpha-push0"))})
+			return err
+		}, "InvalidNextTokenException"},
+		{"list action types with a token of another owner filter", func() error {
+			_, err := c.ListActionTypes(ctx, &codepipeline.ListActionTypesInput{ActionOwnerFilter: types.ActionOwnerCustom,
+				NextToken: aws.String(madeUpToken("ListActionTypes", map[string]string{"actionOwnerFilter": "AWS", "regionFilter": ""}, "Source/AWS/S3/1"))})
+			return err
+		}, "InvalidNextTokenException"},
+		{"list action types after a type made up", func() error {
+			_, err := c.ListActionTypes(ctx, &codepipeline.ListActionTypesInput{
+				NextToken: aws.String(madeUpToken("ListActionTypes", map[string]string{"actionOwnerFilter": "", "regionFilter": ""}, "Source/AWS/Nope/1"))})
+			return err
+		}, "InvalidNextTokenException"},
+		{"list tags with a token of another resource", func() error {
+			_, err := c.ListTagsForResource(ctx, &codepipeline.ListTagsForResourceInput{ResourceArn: aws.String(arn),
+				NextToken: aws.String(madeUpToken("ListTagsForResource", map[string]string{"resourceArn": hookARN}, "env"))})
+			return err
+		}, "InvalidNextTokenException"},
 		{"success of an unknown job", func() error {
 			_, err := c.PutJobSuccessResult(ctx, &codepipeline.PutJobSuccessResultInput{JobId: aws.String("00000000-0000-4000-8000-000000000000")})
 			return err
@@ -569,4 +617,10 @@ type handedOff struct{}
 
 func (handedOff) Run(context.Context, *action.Job) (*action.Result, error) {
 	return &action.Result{Status: action.StatusInProgress}, nil
+}
+
+// madeUpToken is a page token of the form the API gives, for a position
+// the listing never gave.
+func madeUpToken(op string, scope map[string]string, after string) string {
+	return awsjson.Listing{Op: op, Scope: scope}.Token(after)
 }
