@@ -32,6 +32,7 @@ import (
 	"github.com/sluice-ci/sluice/internal/apishape"
 	"github.com/sluice-ci/sluice/internal/awsjson"
 	"github.com/sluice-ci/sluice/internal/execution"
+	"github.com/sluice-ci/sluice/internal/pipeline"
 	"github.com/sluice-ci/sluice/internal/runtime"
 	"github.com/sluice-ci/sluice/internal/sigv4"
 	"github.com/sluice-ci/sluice/internal/store"
@@ -80,6 +81,9 @@ type Config struct {
 	// (locally webhook.URL on the server's address; in the cloud, on the
 	// webhook endpoint of API Gateway).
 	WebhookURL func(name, token string) string
+	// EntityURL, when set, gives an action's entityUrl in
+	// GetPipelineState (the repository, project or bucket it works on).
+	EntityURL func(*pipeline.Action) string
 	// Log receives internal failures; nil discards them.
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -94,6 +98,11 @@ type Handler struct {
 	// version, so a deleted pipeline's view is dropped with it.
 	view atomic.Pointer[apishape.View]
 	ops  map[string]operation
+}
+
+// resetView starts a view of the store with empty caches.
+func (h *Handler) resetView() {
+	h.view.Store(&apishape.View{Store: h.store, Region: h.cfg.Region, EntityURL: h.cfg.EntityURL})
 }
 
 // operation runs one API operation for caller on a request body.
@@ -130,7 +139,7 @@ func New(cfg Config) (*Handler, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{cfg: cfg, store: cfg.Runtime.Store}
-	h.view.Store(&apishape.View{Store: cfg.Runtime.Store})
+	h.resetView()
 	h.ops = map[string]operation{
 		"CreatePipeline":         op(h.createPipeline),
 		"GetPipeline":            op(h.getPipeline),

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sluice-ci/sluice/internal/apishape"
 	"github.com/sluice-ci/sluice/internal/awsjson"
 	"github.com/sluice-ci/sluice/internal/execution"
 	"github.com/sluice-ci/sluice/internal/pipeline"
@@ -391,7 +390,7 @@ func (h *Handler) deletePipeline(ctx context.Context, caller Caller, in *deleteP
 		return nil, err
 	}
 	h.cfg.Runtime.Forget(in.Name)
-	h.view.Store(&apishape.View{Store: h.store})
+	h.resetView()
 	if err := h.store.Transact(ctx, store.DeletePipelineEntryWrite(e)); err != nil && !errors.Is(err, store.ErrConditionFailed) {
 		return nil, fmt.Errorf("delete pipeline %s: %w", in.Name, err)
 	}

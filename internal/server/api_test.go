@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,6 +116,17 @@ func TestPipelineLifecycle(t *testing.T) {
 		if aws.ToString(a.ActionName) == "Release" {
 			approvedBy = aws.ToString(a.UpdatedBy)
 		}
+		// The actions name no region: they run in the server's.
+		if a.Input == nil || aws.ToString(a.Input.Region) != "us-east-1" {
+			t.Errorf("action %s: input %+v, want the region us-east-1", aws.ToString(a.ActionName), a.Input)
+		}
+	}
+	state, err := c.GetPipelineState(ctx, &codepipeline.GetPipelineStateInput{Name: aws.String("release")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if url := aws.ToString(state.StageStates[2].ActionStates[0].EntityUrl); !strings.HasPrefix(url, "file://") || !strings.HasSuffix(url, "/s3/site") {
+		t.Errorf("the deploy action's entity URL is %q, want the data folder's bucket site", url)
 	}
 	if approvedBy != "arn:aws:iam::123456789012:user/sluice" || len(acts.ActionExecutionDetails) != 4 {
 		t.Errorf("%d action executions, approval updated by %q", len(acts.ActionExecutionDetails), approvedBy)
@@ -240,7 +252,7 @@ func TestPipelineLifecycle(t *testing.T) {
 	if _, err := c.PutApprovalResult(ctx, approve); err != nil {
 		t.Fatal(err)
 	}
-	state := ts.waitState("release", func(s *codepipeline.GetPipelineStateOutput) bool {
+	state = ts.waitState("release", func(s *codepipeline.GetPipelineStateOutput) bool {
 		deploy := s.StageStates[2]
 		return deploy.InboundExecution != nil && aws.ToString(deploy.InboundExecution.PipelineExecutionId) == third
 	})

@@ -146,7 +146,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	s.API, err = api.New(api.Config{
 		Runtime: l.Runtime, Auth: auth, Authz: auth, Region: opts.Region, Account: opts.Account,
 		WebhookURL: func(name, token string) string { return webhook.URL(s.endpoint, name, token) },
-		Log:        s.log, Now: l.Runtime.Now,
+		EntityURL:  l.View.EntityURL, Log: s.log, Now: l.Runtime.Now,
 	})
 	if err != nil {
 		s.closeData()
