@@ -225,7 +225,9 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, reg *Registere
 		d.Keys = append(d.Keys, d.Source+"#delivery#"+d.ID)
 	}
 	if secret != nil {
-		d.Keys = append(d.Keys, d.Source+"#payload#"+signature)
+		// The verified signature in one spelling: hex is read in either
+		// case, and the same body signed in capitals is the same replay.
+		d.Keys = append(d.Keys, d.Source+"#payload#"+strings.ToLower(signature))
 	}
 	deliveries, keys := h.deliveries(), d.Keys
 	for i, key := range keys {

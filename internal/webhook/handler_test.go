@@ -170,6 +170,8 @@ func TestHandler(t *testing.T) {
 			wantStatus: 200, wantMsg: `filters do not match, nothing started: filter 0: $.ref is "refs/heads/dev", not "refs/heads/main"`},
 		{name: "webhook mis-signed", d: delivery{path: hookPath, event: "push", id: "w-3", body: push, secret: repoSecret},
 			wantStatus: 401, wantMsg: "X-Hub-Signature-256 is missing"},
+		{name: "webhook unsigned", d: delivery{path: hookPath, event: "push", id: "w-3b", body: push},
+			wantStatus: 401, wantMsg: "X-Hub-Signature-256 is missing"},
 		{name: "webhook wrong token", d: delivery{path: "/webhooks/orders-main/" + ipToken, event: "push", id: "w-4", body: push, secret: "s3cr3t"},
 			wantStatus: 404, wantMsg: "no webhook at"},
 		{name: "webhook unknown", d: delivery{path: "/webhooks/nope/" + hmacToken, event: "push", id: "w-5", body: push, secret: "s3cr3t"},
@@ -257,6 +259,11 @@ func TestReplays(t *testing.T) {
 		{name: "redelivered", d: first, wantStatus: 200, wantMsg: "duplicate delivery: already accepted, nothing started"},
 		{name: "replayed under a new id", d: func() delivery { d := first; d.id = "forged-id"; return d }(),
 			wantStatus: 200, wantMsg: "duplicate delivery: already accepted, nothing started"},
+		{name: "replayed under a new id, the signature's hex in capitals", d: func() delivery {
+			d := first
+			d.id, d.signature = "forged-id-2", "sha256="+strings.ToUpper(strings.TrimPrefix(Sign([]byte(repoSecret), push), "sha256="))
+			return d
+		}(), wantStatus: 200, wantMsg: "duplicate delivery: already accepted, nothing started"},
 	}
 	for _, s := range steps {
 		status, rep := s.d.send(h)
