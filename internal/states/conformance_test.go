@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/sluice-ci/sluice/internal/states"
+	"github.com/sluice-ci/sluice/internal/testshared"
 )
 
 // Pass-rate floors of the conformance corpus: the whole corpus, and every
@@ -46,30 +47,11 @@ type projected struct {
 	Name string `json:"name,omitempty"`
 }
 
-// conformanceDir finds the corpus: $SLUICE_SHARED_DIR/asl-conformance or
-// <repo root>/../shared/asl-conformance.
-func conformanceDir(t *testing.T) string {
-	if d := os.Getenv("SLUICE_SHARED_DIR"); d != "" {
-		return filepath.Join(d, "asl-conformance")
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "asl-conformance")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-}
-
+// loadCases reads the corpus from the shared folder asl-conformance
+// (testshared.Dir): the test is skipped when the folder is missing or holds
+// no case, and fails instead when CI is set.
 func loadCases(t *testing.T) []*conformanceCase {
-	dir := filepath.Join(conformanceDir(t), "cases")
+	dir := filepath.Join(testshared.Dir(t, "asl-conformance"), "cases")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	if len(files) == 0 {
 		if os.Getenv("CI") != "" {
