@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluice-ci/sluice/internal/awsjson"
 	"github.com/sluice-ci/sluice/internal/sigv4"
+	"github.com/sluice-ci/sluice/internal/webhook"
 )
 
 // ARNs of the resources the API acts on.
@@ -32,7 +33,7 @@ func (h *Handler) actionARN(pipeline, stage, action string) string {
 }
 
 func (h *Handler) webhookARN(name string) string {
-	return fmt.Sprintf("arn:aws:codepipeline:%s:%s:webhook:%s", h.cfg.Region, h.cfg.Account, name)
+	return webhook.ARN(h.cfg.Region, h.cfg.Account, name)
 }
 
 // authorize refuses an operation the caller may not perform on resource,

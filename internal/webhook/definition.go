@@ -48,14 +48,6 @@ type AuthConfiguration struct {
 	SecretToken    string `json:"SecretToken,omitempty"`
 }
 
-// Redacted returns the definition without its secret token, as the API
-// returns it.
-func (d Definition) Redacted() Definition {
-	d.AuthenticationConfiguration.SecretToken = ""
-	d.Filters = append([]FilterRule(nil), d.Filters...)
-	return d
-}
-
 // ValidationError lists what is wrong with a definition, each with the
 // field it concerns. The API answers it as a ValidationException.
 type ValidationError struct {
@@ -77,7 +69,6 @@ const maxFilters = 5
 // compiled, their placeholders resolved against the target action's
 // configuration, its IP range parsed. It is safe for concurrent use.
 type Webhook struct {
-	def     Definition
 	filters []filter
 	ipRange netip.Prefix
 }
@@ -109,7 +100,7 @@ func Compile(d Definition, actionConfig map[string]string) (*Webhook, error) {
 	checkName("targetPipeline", d.TargetPipeline)
 	checkName("targetAction", d.TargetAction)
 
-	w := &Webhook{def: d}
+	w := &Webhook{}
 	if len(d.Filters) > maxFilters {
 		bad("filters has %d rules, at most %d are allowed", len(d.Filters), maxFilters)
 	}
@@ -175,9 +166,6 @@ func Compile(d Definition, actionConfig map[string]string) (*Webhook, error) {
 	}
 	return w, nil
 }
-
-// Definition returns the definition w was compiled from.
-func (w *Webhook) Definition() Definition { return w.def }
 
 // Match applies the filters to a JSON payload: all must match. When one
 // does not, the reason names it and what it found.
