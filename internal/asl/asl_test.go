@@ -78,6 +78,8 @@ func TestParseInvalid(t *testing.T) {
 		{"tolerated percentage above 100", `{"StartAt":"A","States":{"A":{"Type":"Map","ToleratedFailurePercentage":101,"ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},"End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/ToleratedFailurePercentage"},
 		{"state name too long", `{"StartAt":"` + strings.Repeat("a", 81) + `","States":{"` + strings.Repeat("a", 81) + `":` + pass + `}}`, "SCHEMA_VALIDATION_FAILED", "/States/aaaa"},
 		{"bad TimeoutSeconds", `{"StartAt":"A","TimeoutSeconds":0,"States":{"A":` + pass + `}}`, "SCHEMA_VALIDATION_FAILED", "/TimeoutSeconds"},
+		{"Assign not an object", `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":"x","End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/Assign"},
+		{"JSONata Assign not an object", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Assign":[],"End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/Assign"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,6 +87,13 @@ func TestParseInvalid(t *testing.T) {
 			var inv *asl.InvalidDefinition
 			if !errors.As(err, &inv) {
 				t.Fatalf("Parse error %v, want an InvalidDefinition", err)
+			}
+			seen := map[string]bool{}
+			for _, p := range inv.Problems {
+				if seen[p.Error()] {
+					t.Errorf("problem %q reported twice", p.Error())
+				}
+				seen[p.Error()] = true
 			}
 			for _, p := range inv.Problems {
 				if p.Code == tc.code && strings.HasPrefix(p.Where, tc.where) {

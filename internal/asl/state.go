@@ -153,7 +153,8 @@ func (p *parser) templates(s *State, where string, jsonata bool) {
 			}
 		}
 	}
-	if s.Assign.Set {
+	if s.Assign.Set && jsonata {
+		// JSONPath mode checked it with the other templates.
 		if _, ok := s.Assign.Value.(map[string]any); !ok {
 			p.schema(where+"/Assign", "The value of the field 'Assign' must be an object")
 		}
