@@ -297,16 +297,11 @@ func (h *Handler) checkAction(ctx context.Context, pipelineName, stage, action s
 	if err != nil {
 		return err
 	}
-	for _, st := range d.Stages {
-		if st.Name != stage {
-			continue
-		}
-		for _, a := range st.Actions {
-			if a.Name == action {
-				return nil
-			}
-		}
+	switch a, stageFound := findAction(d, stage, action); {
+	case !stageFound:
+		return awsjson.Exception("StageNotFoundException", "pipeline %s has no stage %s", pipelineName, stage)
+	case a == nil:
 		return awsjson.Exception("ActionNotFoundException", "stage %s of pipeline %s has no action %s", stage, pipelineName, action)
 	}
-	return awsjson.Exception("StageNotFoundException", "pipeline %s has no stage %s", pipelineName, stage)
+	return nil
 }

@@ -121,7 +121,7 @@ func (h *Handler) getJobDetails(ctx context.Context, caller Caller, in *jobInput
 	if err != nil {
 		return nil, err
 	}
-	if a := findStageAction(decl, v.StageName, v.ActionName); a != nil {
+	if a, _ := findAction(decl, v.StageName, v.ActionName); a != nil {
 		for _, o := range a.OutputArtifacts {
 			d.OutputArtifacts = append(d.OutputArtifacts, artifact(o.Name, "", v.PipelineName+"/"+v.PipelineExecutionID+"/"+o.Name, ""))
 		}
@@ -132,18 +132,24 @@ func (h *Handler) getJobDetails(ctx context.Context, caller Caller, in *jobInput
 	}{out}, nil
 }
 
-func findStageAction(d *pipeline.Declaration, stage, action string) *pipeline.Action {
+// findAction finds an action of d by name, in the stage named stage or,
+// for stage "", in any stage (action names are unique in a pipeline). It
+// reports whether the stage was found.
+func findAction(d *pipeline.Declaration, stage, action string) (*pipeline.Action, bool) {
+	stageFound := false
 	for i := range d.Stages {
-		if d.Stages[i].Name != stage {
+		st := &d.Stages[i]
+		if stage != "" && st.Name != stage {
 			continue
 		}
-		for j := range d.Stages[i].Actions {
-			if d.Stages[i].Actions[j].Name == action {
-				return &d.Stages[i].Actions[j]
+		stageFound = true
+		for j := range st.Actions {
+			if st.Actions[j].Name == action {
+				return &st.Actions[j], true
 			}
 		}
 	}
-	return nil
+	return nil, stageFound
 }
 
 type currentRevision struct {

@@ -87,7 +87,7 @@ func (h *Handler) putWebhook(ctx context.Context, caller Caller, in *putWebhookI
 	if err != nil {
 		return nil, err
 	}
-	target := findAction(d, def.TargetAction)
+	target, _ := findAction(d, "", def.TargetAction)
 	if target == nil {
 		return nil, awsjson.Exception("ValidationException", "pipeline %s has no action named %s", def.TargetPipeline, def.TargetAction)
 	}
@@ -145,17 +145,6 @@ func webhookProblem(err error) error {
 		}
 	}
 	return awsjson.Exception(code, "%s", v.Error())
-}
-
-func findAction(d *pipeline.Declaration, name string) *pipeline.Action {
-	for i := range d.Stages {
-		for j := range d.Stages[i].Actions {
-			if d.Stages[i].Actions[j].Name == name {
-				return &d.Stages[i].Actions[j]
-			}
-		}
-	}
-	return nil
 }
 
 type listWebhooksInput struct {

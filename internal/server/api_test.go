@@ -218,6 +218,11 @@ func TestPipelineLifecycle(t *testing.T) {
 				ActionName: aws.String("Nope"), Token: aws.String(token), Result: &types.ApprovalResult{Status: types.ApprovalStatusApproved, Summary: aws.String("")}})
 			return err
 		}, "ActionNotFoundException"},
+		{"approve in an unknown stage", func() error {
+			_, err := c.PutApprovalResult(ctx, &codepipeline.PutApprovalResultInput{PipelineName: aws.String("release"), StageName: aws.String("Nope"),
+				ActionName: aws.String("Release"), Token: aws.String(token), Result: &types.ApprovalResult{Status: types.ApprovalStatusApproved, Summary: aws.String("")}})
+			return err
+		}, "StageNotFoundException"},
 		{"disable the transition of an unknown stage", func() error {
 			_, err := c.DisableStageTransition(ctx, &codepipeline.DisableStageTransitionInput{PipelineName: aws.String("release"), StageName: aws.String("Nope"),
 				TransitionType: types.StageTransitionTypeInbound, Reason: aws.String("freeze")})
