@@ -168,15 +168,6 @@ func cleanEntryName(name string) (string, string) {
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-// ZipDir writes the content of dir as a zip archive to out (see AddTree).
-func ZipDir(ctx context.Context, out io.Writer, dir string) error {
-	w := NewWriter(out)
-	if err := w.AddTree(ctx, dir); err != nil {
-		return err
-	}
-	return w.Close()
-}
-
 // AddTree adds the content of dir: regular files, symbolic links kept as
 // links, and empty directories, named relative to dir, in lexical order.
 func (w *Writer) AddTree(ctx context.Context, dir string) error {

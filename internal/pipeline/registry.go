@@ -48,11 +48,6 @@ func (t *ActionType) Property(name string) (Property, bool) {
 	return Property{}, false
 }
 
-// ID is the action type's identifier with its first version.
-func (t *ActionType) ID() ActionTypeID {
-	return ActionTypeID{Category: t.Category, Owner: t.Owner, Provider: t.Provider, Version: t.Versions[0]}
-}
-
 func req(names ...string) []Property {
 	out := make([]Property, len(names))
 	for i, n := range names {
