@@ -214,11 +214,14 @@ func (ts *testServer) startsDone() {
 	ts.t.Fatal("deliveries' starts still pending")
 }
 
-// sign signs a request with the admin key, as the SDK would.
-func (ts *testServer) sign(r *http.Request, body []byte) {
+// accessKey is an access key id and its secret.
+type accessKey struct{ id, secret string }
+
+// signWith signs a request with a key, as the SDK would.
+func (ts *testServer) signWith(r *http.Request, body []byte, key accessKey) {
 	ts.t.Helper()
 	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: ts.srv.Admin.AccessKeyID, SecretAccessKey: ts.srv.Admin.SecretAccessKey}
+	creds := aws.Credentials{AccessKeyID: key.id, SecretAccessKey: key.secret}
 	if err := v4.NewSigner().SignHTTP(context.Background(), creds, r, hex.EncodeToString(sum[:]), "codepipeline", "us-east-1", time.Now()); err != nil {
 		ts.t.Fatal(err)
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/sluice-ci/sluice/internal/store"
 )
 
-// forEachPipeline calls fn with the name of every pipeline of the catalog.
-func (s *Server) forEachPipeline(ctx context.Context, fn func(name string) error) error {
+// forEachPipeline calls fn with the catalog entry of every pipeline.
+func (s *Server) forEachPipeline(ctx context.Context, fn func(e store.PipelineEntry) error) error {
 	token := ""
 	for {
 		entries, next, err := s.Local.Runtime.Store.ListPipelineEntries(ctx, 100, token)
@@ -24,7 +24,7 @@ func (s *Server) forEachPipeline(ctx context.Context, fn func(name string) error
 			return err
 		}
 		for _, e := range entries {
-			if err := fn(e.Name); err != nil {
+			if err := fn(e); err != nil {
 				return err
 			}
 		}
@@ -41,7 +41,8 @@ func (s *Server) forEachPipeline(ctx context.Context, fn func(name string) error
 // executions when the data folder was opened.
 func (s *Server) recover(ctx context.Context) error {
 	rt := s.Local.Runtime
-	err := s.forEachPipeline(ctx, func(name string) error {
+	err := s.forEachPipeline(ctx, func(e store.PipelineEntry) error {
+		name := e.Name
 		d, _, err := rt.Declaration(ctx, name, 0)
 		if err != nil {
 			return err
@@ -65,7 +66,8 @@ func (s *Server) recover(ctx context.Context) error {
 // the data folder to deliver.
 func (s *Server) deliverApprovals(ctx context.Context) error {
 	rt := s.Local.Runtime
-	return s.forEachPipeline(ctx, func(name string) error {
+	return s.forEachPipeline(ctx, func(e store.PipelineEntry) error {
+		name := e.Name
 		aps, err := rt.Store.ListApprovals(ctx, name)
 		if err != nil {
 			return err

@@ -42,17 +42,12 @@ func entryKey(e store.PipelineEntry) string {
 // triggerSet returns the set of the catalog's pipelines.
 func (s *Server) triggerSet(ctx context.Context) (*trigger.Set, error) {
 	var entries []store.PipelineEntry
-	token := ""
-	for {
-		page, next, err := s.Local.Runtime.Store.ListPipelineEntries(ctx, 100, token)
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, page...)
-		if next == "" {
-			break
-		}
-		token = next
+	err := s.forEachPipeline(ctx, func(e store.PipelineEntry) error {
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	keys := make([]string, len(entries))
 	for i, e := range entries {
@@ -171,8 +166,13 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := webhook.ReadBody(r, maxEventBytes)
-	if err != nil {
-		reply(http.StatusRequestEntityTooLarge, err.Error(), nil)
+	var tooLarge *webhook.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		reply(http.StatusRequestEntityTooLarge, "event: "+err.Error(), nil)
+		return
+	case err != nil:
+		reply(http.StatusBadRequest, "event: "+err.Error(), nil)
 		return
 	}
 	caller, err := s.auth.Authenticate(r, body)
@@ -181,8 +181,12 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var ev lambdaevents.CloudWatchEvent
-	if err := json.Unmarshal(body, &ev); err != nil || ev.ID == "" {
-		reply(http.StatusBadRequest, fmt.Sprintf("not an EventBridge event with an id: %v", err), nil)
+	if err := json.Unmarshal(body, &ev); err != nil {
+		reply(http.StatusBadRequest, fmt.Sprintf("event: not an EventBridge event: %v", err), nil)
+		return
+	}
+	if ev.ID == "" {
+		reply(http.StatusBadRequest, "event: the id is missing; EventBridge gives every event one, and a repeated id starts nothing", nil)
 		return
 	}
 	ctx := r.Context()

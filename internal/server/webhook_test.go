@@ -20,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/sluice-ci/sluice/internal/api"
 	"github.com/sluice-ci/sluice/internal/server"
 	"github.com/sluice-ci/sluice/internal/webhook"
 )
@@ -273,40 +274,58 @@ func TestWebhookDeliveries(t *testing.T) {
 	}
 }
 
-// TestEventBridgeEvents posts an S3 Object Created event: it starts the
+// TestEventBridgeEvents posts S3 Object Created events: one starts the
 // pipeline whose source watches the object, once however often it is
-// posted, and only for a caller allowed to start it.
+// posted, and only for a caller allowed to start it; one unsigned, without
+// an id, not JSON or too large starts nothing.
 func TestEventBridgeEvents(t *testing.T) {
-	ts := startServer(t, "")
+	dir := t.TempDir()
+	writeKeys(t, dir, api.Key{Name: "viewer", AccessKeyID: "AKIAVIEWER0000000000", SecretAccessKey: "viewer-secret", Pipelines: []string{"release"},
+		Actions: []string{"codepipeline:Get*", "codepipeline:List*"}})
+	ts := startServer(t, dir)
 	ctx := context.Background()
 	ts.putSource("v1")
 	if _, err := ts.client.CreatePipeline(ctx, &codepipeline.CreatePipelineInput{Pipeline: declaration(t, "release.json", "release")}); err != nil {
 		t.Fatal(err)
 	}
 	ts.waitExecutions("release", 1)
-	ev := []byte(`{"version":"0","id":"11111111-2222-3333-4444-555555555555","detail-type":"Object Created","source":"aws.s3",
+	event := func(id string) []byte {
+		return []byte(`{"version":"0","id":"` + id + `","detail-type":"Object Created","source":"aws.s3",
 		"account":"123456789012","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":["arn:aws:s3:::sources"],
 		"detail":{"version":"0","bucket":{"name":"sources"},"object":{"key":"app.zip","version-id":"","size":2}}}`)
-	post := func(signed bool) int {
-		req, _ := http.NewRequest(http.MethodPost, ts.srv.Endpoint()+server.EventsPath, bytes.NewReader(ev))
-		if signed {
-			ts.sign(req, ev)
+	}
+	admin := accessKey{ts.srv.Admin.AccessKeyID, ts.srv.Admin.SecretAccessKey}
+	viewer := accessKey{"AKIAVIEWER0000000000", "viewer-secret"}
+	tests := []struct {
+		name    string
+		body    []byte
+		signer  *accessKey
+		status  int
+		message string
+	}{
+		{"unsigned", event("11111111-2222-3333-4444-555555555555"), nil, http.StatusForbidden, "MissingAuthenticationTokenException"},
+		{"signed by a caller who may not start the pipeline", event("21111111-2222-3333-4444-555555555555"), &viewer, http.StatusAccepted, "accepted: 0 executions start"},
+		{"signed", event("11111111-2222-3333-4444-555555555555"), &admin, http.StatusAccepted, "accepted: 1 executions start"},
+		{"the same event again", event("11111111-2222-3333-4444-555555555555"), &admin, http.StatusOK, "duplicate event"},
+		{"no id", event(""), &admin, http.StatusBadRequest, "event: the id is missing"},
+		{"not JSON", []byte(`{"id":`), &admin, http.StatusBadRequest, "event: not an EventBridge event"},
+		{"too large", bytes.Repeat([]byte(" "), 256<<10+1), &admin, http.StatusRequestEntityTooLarge, "event: payload larger than 262144 bytes"},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(http.MethodPost, ts.srv.Endpoint()+server.EventsPath, bytes.NewReader(tt.body))
+		if tt.signer != nil {
+			ts.signWith(req, tt.body, *tt.signer)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
+		var r struct{ Message string }
+		json.NewDecoder(resp.Body).Decode(&r)
 		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if got := post(false); got != http.StatusForbidden {
-		t.Errorf("unsigned event: %d", got)
-	}
-	if got := post(true); got != http.StatusAccepted {
-		t.Errorf("event: %d", got)
-	}
-	if got := post(true); got != http.StatusOK {
-		t.Errorf("the same event again: %d", got)
+		if resp.StatusCode != tt.status || !strings.Contains(r.Message, tt.message) {
+			t.Errorf("%s: %d %q, want %d %q", tt.name, resp.StatusCode, r.Message, tt.status, tt.message)
+		}
 	}
 	ts.waitExecutions("release", 2)
 	ts.startsDone()
