@@ -2,8 +2,9 @@
 // the server side: reading a request (POST /, the operation named by
 // X-Amz-Target, a JSON object body under a size cap), writing a response
 // or an exception ({"__type": "<Exception>", "message": "..."} with its
-// HTTP status), and the ValidationException messages AWS words for members
-// that break a constraint of the API model.
+// HTTP status), the ValidationException messages AWS words for members
+// that break a constraint of the API model, and page tokens bound to the
+// listing that gave them (Listing).
 //
 // The AWS SDKs ship clients of these protocols, not servers, so this small
 // part is written by hand with encoding/json.
@@ -167,7 +168,7 @@ func (c *Check) Length(member, v string, lo, hi int) *Check {
 // Pattern checks a string member that is set against the model's pattern
 // (matched whole).
 func (c *Check) Pattern(member, v string, re *regexp.Regexp) *Check {
-	if v != "" && !fullMatch(re, v) {
+	if v != "" && !re.MatchString(v) {
 		c.fail(Constraint(quote(v), member, "Member must satisfy regular expression pattern: "+strings.TrimSuffix(strings.TrimPrefix(re.String(), "^(?:"), ")$")))
 	}
 	return c
@@ -198,5 +199,3 @@ func (c *Check) Range(member string, v, lo, hi int) *Check {
 func Model(pattern string) *regexp.Regexp {
 	return regexp.MustCompile("^(?:" + pattern + ")$")
 }
-
-func fullMatch(re *regexp.Regexp, v string) bool { return re.MatchString(v) }
