@@ -237,7 +237,7 @@ func (r *Runtime) RetryStageExecution(ctx context.Context, pipelineName, stage, 
 
 // DisableStageTransition closes a stage's inbound transition.
 func (r *Runtime) DisableStageTransition(ctx context.Context, pipelineName, stage, reason, user string) error {
-	if err := r.checkStage(ctx, pipelineName, stage); err != nil {
+	if _, err := r.latestWithStage(ctx, pipelineName, stage); err != nil {
 		return err
 	}
 	now := r.now()
@@ -251,14 +251,7 @@ func (r *Runtime) DisableStageTransition(ctx context.Context, pipelineName, stag
 // EnableStageTransition opens a stage's inbound transition and lets the
 // waiting execution in.
 func (r *Runtime) EnableStageTransition(ctx context.Context, pipelineName, stage, user string) error {
-	if err := r.checkStage(ctx, pipelineName, stage); err != nil {
-		return err
-	}
-	p, err := r.Store.GetPipeline(ctx, pipelineName, 0)
-	if err != nil {
-		return err
-	}
-	d, err := r.declaration(ctx, pipelineName, p.Version)
+	d, err := r.latestWithStage(ctx, pipelineName, stage)
 	if err != nil {
 		return err
 	}
@@ -269,25 +262,22 @@ func (r *Runtime) EnableStageTransition(ctx context.Context, pipelineName, stage
 	return err
 }
 
-// checkStage rejects a stage the pipeline's latest version does not have.
-func (r *Runtime) checkStage(ctx context.Context, pipelineName, stage string) error {
-	p, err := r.Store.GetPipeline(ctx, pipelineName, 0)
+// latestWithStage returns the pipeline's latest declaration, which must
+// have the stage.
+func (r *Runtime) latestWithStage(ctx context.Context, pipelineName, stage string) (*pipeline.Declaration, error) {
+	d, _, err := r.Declaration(ctx, pipelineName, 0)
 	if errors.Is(err, store.ErrNotFound) {
-		return &execution.Rejection{Code: "PipelineNotFoundException", Message: "no pipeline named " + pipelineName}
+		return nil, &execution.Rejection{Code: "PipelineNotFoundException", Message: "no pipeline named " + pipelineName}
 	}
 	if err != nil {
-		return fmt.Errorf("read pipeline %s: %w", pipelineName, err)
-	}
-	d, err := r.declaration(ctx, pipelineName, p.Version)
-	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, st := range d.Stages {
 		if st.Name == stage {
-			return nil
+			return d, nil
 		}
 	}
-	return &execution.Rejection{Code: "StageNotFoundException", Message: "pipeline " + pipelineName + " has no stage " + stage}
+	return nil, &execution.Rejection{Code: "StageNotFoundException", Message: "pipeline " + pipelineName + " has no stage " + stage}
 }
 
 // updateExecutionChecked applies a change that may be refused, with a

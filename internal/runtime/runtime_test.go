@@ -615,8 +615,16 @@ func TestTransitions(t *testing.T) {
 	if got := f.tk.take(); got != "enter-Source {}" {
 		t.Errorf("sent %q", got)
 	}
-	if err := f.rt.DisableStageTransition(f.ctx, "release", "Nope", "x", "ops"); code(err) != "StageNotFoundException" {
-		t.Errorf("unknown stage: %v", err)
+	for _, tt := range []struct{ pipeline, stage, want string }{
+		{"release", "Nope", "StageNotFoundException"},
+		{"nope", "Source", "PipelineNotFoundException"},
+	} {
+		if err := f.rt.DisableStageTransition(f.ctx, tt.pipeline, tt.stage, "x", "ops"); code(err) != tt.want {
+			t.Errorf("disable %s/%s: %v, want %s", tt.pipeline, tt.stage, err, tt.want)
+		}
+		if err := f.rt.EnableStageTransition(f.ctx, tt.pipeline, tt.stage, "ops"); code(err) != tt.want {
+			t.Errorf("enable %s/%s: %v, want %s", tt.pipeline, tt.stage, err, tt.want)
+		}
 	}
 	if err := f.rt.DisableStageTransition(f.ctx, "release", "Build", "", "ops"); code(err) != "ValidationException" {
 		t.Errorf("no reason: %v", err)
