@@ -78,6 +78,7 @@ func TestParseInvalid(t *testing.T) {
 		{"tolerated percentage above 100", `{"StartAt":"A","States":{"A":{"Type":"Map","ToleratedFailurePercentage":101,"ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},"End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/ToleratedFailurePercentage"},
 		{"state name too long", `{"StartAt":"` + strings.Repeat("a", 81) + `","States":{"` + strings.Repeat("a", 81) + `":` + pass + `}}`, "SCHEMA_VALIDATION_FAILED", "/States/" + strings.Repeat("a", 81)},
 		{"bad TimeoutSeconds", `{"StartAt":"A","TimeoutSeconds":0,"States":{"A":` + pass + `}}`, "SCHEMA_VALIDATION_FAILED", "/TimeoutSeconds"},
+		{"Iterator not an object", `{"StartAt":"A","States":{"A":{"Type":"Map","Iterator":5,"End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/Iterator"},
 		{"Assign not an object", `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":"x","End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/Assign"},
 		{"JSONata Assign not an object", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Assign":[],"End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/Assign"},
 	}

@@ -365,16 +365,15 @@ func (p *parser) parallel(s *State, obj map[string]any, where string) {
 
 func (p *parser) mapState(s *State, obj map[string]any, where string, jsonata bool) {
 	key := "ItemProcessor"
-	proc, ok := obj[key].(map[string]any)
 	if _, legacy := obj["Iterator"]; legacy {
-		if ok {
+		if _, both := obj[key]; both {
 			p.schema(where, "The fields 'ItemProcessor' and 'Iterator' cannot both be set")
 		}
 		key = "Iterator"
-		proc, ok = obj[key].(map[string]any)
 	}
+	proc, ok := obj[key].(map[string]any)
 	if !ok {
-		p.schema(where+"/ItemProcessor", "The field 'ItemProcessor' is required and must be an object")
+		p.schema(where+"/"+key, "The field '%s' is required and must be an object", key)
 	} else {
 		s.Processor = p.definition(proc, where+"/"+key, s.QueryLanguage, false)
 	}
