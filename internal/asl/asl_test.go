@@ -79,6 +79,16 @@ func TestParseInvalid(t *testing.T) {
 		{"state name too long", `{"StartAt":"` + strings.Repeat("a", 81) + `","States":{"` + strings.Repeat("a", 81) + `":` + pass + `}}`, "SCHEMA_VALIDATION_FAILED", "/States/" + strings.Repeat("a", 81)},
 		{"bad TimeoutSeconds", `{"StartAt":"A","TimeoutSeconds":0,"States":{"A":` + pass + `}}`, "SCHEMA_VALIDATION_FAILED", "/TimeoutSeconds"},
 		{"Iterator not an object", `{"StartAt":"A","States":{"A":{"Type":"Map","Iterator":5,"End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/Iterator"},
+		{"ItemReader not an object", mapWith(`"ItemReader":5`), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader"},
+		{"ItemReader without Resource", mapWith(`"ItemReader":{"Parameters":{}}`), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/Resource"},
+		{"unknown ItemReader field", mapWith(`"ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Nope":1}`), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/Nope"},
+		{"bad ItemReader Parameters", mapWith(`"ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"a.$":"nope"}}`), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/Parameters"},
+		{"ReaderConfig not an object", mapWith(`"ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":[]}`), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/ReaderConfig"},
+		{"ItemBatcher not an object", mapWith(`"ItemBatcher":true`), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemBatcher"},
+		{"batch limit and its path", mapWith(`"ItemBatcher":{"MaxItemsPerBatch":2,"MaxItemsPerBatchPath":"$.n"}`), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemBatcher"},
+		{"negative batch limit", mapWith(`"ItemBatcher":{"MaxInputBytesPerBatch":-1}`), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemBatcher/MaxInputBytesPerBatch"},
+		{"bad batch limit path", mapWith(`"ItemBatcher":{"MaxItemsPerBatchPath":"$.a[*]"}`), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemBatcher/MaxItemsPerBatchPath"},
+		{"bad BatchInput", mapWith(`"ItemBatcher":{"BatchInput":{"a.$":"States.Nope()"}}`), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemBatcher/BatchInput"},
 		{"Assign not an object", `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":"x","End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/Assign"},
 		{"JSONata Assign not an object", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Assign":[],"End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/Assign"},
 	}
@@ -104,6 +114,12 @@ func TestParseInvalid(t *testing.T) {
 			t.Errorf("problems %v, want %s at %s", err, tc.code, tc.where)
 		})
 	}
+}
+
+// mapWith returns a definition of one Map state with the given fields.
+func mapWith(fields string) string {
+	return `{"StartAt":"A","States":{"A":{"Type":"Map",` + fields +
+		`,"ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},"End":true}}}`
 }
 
 func TestMatches(t *testing.T) {

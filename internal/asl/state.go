@@ -416,6 +416,8 @@ func (p *parser) mapState(s *State, obj map[string]any, where string, jsonata bo
 			p.schema(where+"/"+f.key, "The value of the field '%s' must be an integer", f.key)
 		}
 	}
+	p.itemReader(s.ItemReader, where+"/ItemReader", jsonata)
+	p.itemBatcher(s.ItemBatcher, where+"/ItemBatcher", jsonata)
 	if s.Items.Set && jsonata {
 		if str, ok := s.Items.Value.(string); ok {
 			if err := checkJSONataString(str); err != nil {
@@ -424,6 +426,106 @@ func (p *parser) mapState(s *State, obj map[string]any, where string, jsonata bo
 		} else if _, ok := s.Items.Value.([]any); !ok {
 			p.schema(where+"/Items", "The value of the field 'Items' must be an array or a JSONata expression")
 		}
+	}
+}
+
+// itemReader checks a Map state's ItemReader: an object with the ARN of
+// the resource that reads the items, its Parameters (Arguments in JSONata)
+// and a ReaderConfig object.
+func (p *parser) itemReader(v Opt, where string, jsonata bool) {
+	m := p.object(v, where, "ItemReader")
+	if m == nil {
+		return
+	}
+	params := "Parameters"
+	if jsonata {
+		params = "Arguments"
+	}
+	p.onlyFields(m, where, "ItemReader", "Resource", "ReaderConfig", params)
+	if r, _ := m["Resource"].(string); !strings.HasPrefix(r, "arn:") {
+		p.schema(where+"/Resource", "The field 'Resource' of 'ItemReader' is required and must be an ARN")
+	}
+	if t, ok := m[params]; ok {
+		p.template(params, t, where+"/"+params, jsonata)
+	}
+	if rc, ok := m["ReaderConfig"]; ok {
+		if _, isObj := rc.(map[string]any); !isObj {
+			p.schema(where+"/ReaderConfig", "The value of the field 'ReaderConfig' must be an object")
+		}
+	}
+}
+
+// itemBatcher checks a Map state's ItemBatcher: batch limits as
+// non-negative integers (JSONata expressions in JSONata mode, or reference
+// paths in JSONPath mode) and a BatchInput template.
+func (p *parser) itemBatcher(v Opt, where string, jsonata bool) {
+	m := p.object(v, where, "ItemBatcher")
+	if m == nil {
+		return
+	}
+	limits := []string{"MaxItemsPerBatch", "MaxInputBytesPerBatch"}
+	allowed := append([]string{"BatchInput"}, limits...)
+	if !jsonata {
+		allowed = append(allowed, "MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath")
+	}
+	p.onlyFields(m, where, "ItemBatcher", allowed...)
+	for _, key := range limits {
+		val, set := m[key]
+		path := ""
+		if !jsonata {
+			path = p.refPath(m, key+"Path", where)
+		}
+		str, isStr := val.(string)
+		switch {
+		case set && path != "":
+			p.schema(where, "The fields '%s' and '%sPath' cannot both be set", key, key)
+		case !set:
+		case isStr && jsonata:
+			if err := checkJSONataString(str); err != nil {
+				p.schema(where+"/"+key, "%v", err)
+			}
+		default:
+			p.intField(m, key, where, 0, 99999999)
+		}
+	}
+	if t, ok := m["BatchInput"]; ok {
+		p.template("BatchInput", t, where+"/BatchInput", jsonata)
+	}
+}
+
+// object returns the value of an optional field that must be an object,
+// nil when it is absent or reported as not an object.
+func (p *parser) object(v Opt, where, key string) map[string]any {
+	if !v.Set {
+		return nil
+	}
+	m, ok := v.Value.(map[string]any)
+	if !ok {
+		p.schema(where, "The value of the field '%s' must be an object", key)
+	}
+	return m
+}
+
+// onlyFields reports the fields of the object m (the field key of a state)
+// that are not among allowed.
+func (p *parser) onlyFields(m map[string]any, where, key string, allowed ...string) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !slices.Contains(allowed, k) {
+			p.schema(where+"/"+k, "The field '%s' is not supported in '%s'", k, key)
+		}
+	}
+}
+
+// template checks a payload template (JSONPath) or a JSONata-mode value.
+func (p *parser) template(key string, v any, where string, jsonata bool) {
+	var err error
+	if jsonata {
+		err = checkJSONataTemplate(key, v)
+	} else {
+		err = checkPayload(v)
+	}
+	if err != nil {
+		p.schema(where, "%v", err)
 	}
 }
 
