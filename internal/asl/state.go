@@ -260,23 +260,7 @@ func (p *parser) choice(s *State, obj map[string]any, where string, jsonata bool
 				p.schema(cw, "Invalid choice rule: %v", err)
 			}
 		}
-		for _, f := range []struct {
-			key string
-			v   Opt
-		}{{"Assign", rule.Assign}, {"Output", rule.Output}} {
-			if !f.v.Set {
-				continue
-			}
-			var err error
-			if jsonata {
-				err = checkJSONataTemplate(f.key, f.v.Value)
-			} else {
-				err = checkPayload(f.v.Value)
-			}
-			if err != nil {
-				p.schema(cw+"/"+f.key, "%v", err)
-			}
-		}
+		p.optTemplates(cw, jsonata, map[string]Opt{"Assign": rule.Assign, "Output": rule.Output})
 		s.Choices = append(s.Choices, rule)
 	})
 }
@@ -516,6 +500,16 @@ func (p *parser) onlyFields(m map[string]any, where, key string, allowed ...stri
 	}
 }
 
+// optTemplates checks the templates among the fields of a choice rule or
+// a catcher at where, in the order of their names.
+func (p *parser) optTemplates(where string, jsonata bool, fields map[string]Opt) {
+	for _, key := range slices.Sorted(maps.Keys(fields)) {
+		if f := fields[key]; f.Set {
+			p.template(key, f.Value, where+"/"+key, jsonata)
+		}
+	}
+}
+
 // template checks a payload template (JSONPath) or a JSONata-mode value.
 func (p *parser) template(key string, v any, where string, jsonata bool) {
 	var err error
@@ -657,23 +651,7 @@ func (p *parser) catch(obj map[string]any, where, ql string) []*Catcher {
 			p.schema(cw+"/Next", "The field 'Next' is required in a catcher")
 		}
 		c.ResultPath = p.path(m, "ResultPath", cw, true)
-		for _, f := range []struct {
-			key string
-			v   Opt
-		}{{"Assign", c.Assign}, {"Output", c.Output}} {
-			if !f.v.Set {
-				continue
-			}
-			var err error
-			if ql == JSONata {
-				err = checkJSONataTemplate(f.key, f.v.Value)
-			} else {
-				err = checkPayload(f.v.Value)
-			}
-			if err != nil {
-				p.schema(cw+"/"+f.key, "%v", err)
-			}
-		}
+		p.optTemplates(cw, ql == JSONata, map[string]Opt{"Assign": c.Assign, "Output": c.Output})
 		out = append(out, c)
 	})
 	return out
