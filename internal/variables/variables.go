@@ -69,19 +69,30 @@ func String(s string, c Context) (string, error) {
 	return v, nil
 }
 
+// resolveString replaces the references of s in one pass over the
+// regular expression's matches.
 func resolveString(s string, c Context) (string, []string) {
-	var errs []string
-	v := reference.ReplaceAllStringFunc(s, func(m string) string {
-		sub := reference.FindStringSubmatch(m)
-		ns, key := sub[1], sub[2]
-		val, err := lookup(ns, key, c)
+	matches := reference.FindAllStringSubmatchIndex(s, -1)
+	if matches == nil {
+		return s, nil
+	}
+	var (
+		b    strings.Builder
+		errs []string
+		last int
+	)
+	for _, m := range matches {
+		b.WriteString(s[last:m[0]])
+		last = m[1]
+		val, err := lookup(s[m[2]:m[3]], s[m[4]:m[5]], c)
 		if err != "" {
-			errs = append(errs, m+": "+err)
-			return m
+			errs = append(errs, s[m[0]:m[1]]+": "+err)
+			val = s[m[0]:m[1]]
 		}
-		return val
-	})
-	return v, errs
+		b.WriteString(val)
+	}
+	b.WriteString(s[last:])
+	return b.String(), errs
 }
 
 func lookup(ns, key string, c Context) (string, string) {

@@ -101,3 +101,25 @@ func TestNamespaces(t *testing.T) {
 		t.Errorf("Namespaces = %v, want [A B]", got)
 	}
 }
+
+// BenchmarkResolve resolves a configuration as an action's start does: a
+// few properties, most with references.
+func BenchmarkResolve(b *testing.B) {
+	c := Context{
+		PipelineExecutionID: "3137f7cb-8d49-4ef0-a1a6-1a9f2b3e7f00",
+		Pipeline:            map[string]string{"Environment": "prod"},
+		Namespaces:          map[string]map[string]string{"SourceVariables": {"CommitId": "abc123", "BranchName": "main"}},
+	}
+	config := map[string]string{
+		"ProjectName":   "app-#{SourceVariables.BranchName}",
+		"Tag":           "#{SourceVariables.CommitId}-#{codepipeline.PipelineExecutionId}",
+		"Stage":         "#{variables.Environment}",
+		"PrimarySource": "Source",
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Resolve(config, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
