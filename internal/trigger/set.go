@@ -116,15 +116,11 @@ func (s *Set) Git(ev *GitEvent) ([]Match, error) {
 		if !ok {
 			continue
 		}
-		typ := TypeWebhook
-		et := events.ExecutionTrigger{}
+		connection := ref.s.config["ConnectionArn"]
+		t := store.ExecutionTrigger{TriggerType: TypeWebhook, TriggerDetail: connection}
+		et := EventTriggerOf(t)
 		if ref.p.V2 {
-			typ = TypeWebhookV2
-			et = gitEventTrigger(ev, ref.s.config["ConnectionArn"])
-		}
-		t := store.ExecutionTrigger{TriggerType: typ, TriggerDetail: ref.s.config["ConnectionArn"]}
-		if !ref.p.V2 {
-			et = EventTriggerOf(t)
+			t.TriggerType, et = TypeWebhookV2, gitEventTrigger(ev, connection)
 		}
 		out = add(out, ref, t, et, store.SourceRevisionOverride{ActionName: ref.s.action, RevisionType: "COMMIT_ID", RevisionValue: ev.Commit})
 	}

@@ -158,18 +158,23 @@ func TestGitMatchDetail(t *testing.T) {
 		t.Fatalf("event trigger %+v", et)
 	}
 
-	two, _ := testSet(t).Git(&GitEvent{Kind: GitPush, Repository: "example-org/orders-service", Branch: "main", Commit: "abc"})
-	for _, m := range two {
-		if m.Pipeline != "two-sources" {
-			continue
-		}
-		want := []store.SourceRevisionOverride{{ActionName: "App", RevisionType: "COMMIT_ID", RevisionValue: "abc"}, {ActionName: "Config", RevisionType: "COMMIT_ID", RevisionValue: "abc"}}
-		if !slices.Equal(m.SourceRevisions, want) {
-			t.Fatalf("two sources: %+v", m.SourceRevisions)
-		}
-		return
+	main, _ := testSet(t).Git(&GitEvent{Kind: GitPush, Repository: "example-org/orders-service", Branch: "main", Commit: "abc"})
+	byName := map[string]Match{}
+	for _, m := range main {
+		byName[m.Pipeline] = m
 	}
-	t.Fatal("two-sources did not start")
+	two, ok := byName["two-sources"]
+	want := []store.SourceRevisionOverride{{ActionName: "App", RevisionType: "COMMIT_ID", RevisionValue: "abc"}, {ActionName: "Config", RevisionType: "COMMIT_ID", RevisionValue: "abc"}}
+	if !ok || !slices.Equal(two.SourceRevisions, want) {
+		t.Fatalf("two sources: %v %+v", ok, two.SourceRevisions)
+	}
+	// A V1 pipeline's events show its trigger type and detail, not the
+	// git event.
+	v1, ok := byName["v1-main"]
+	if wantTrigger := (store.ExecutionTrigger{TriggerType: TypeWebhook, TriggerDetail: connARN}); !ok || v1.Trigger != wantTrigger ||
+		v1.EventTrigger != EventTriggerOf(wantTrigger) {
+		t.Fatalf("v1-main: %v %+v", ok, v1)
+	}
 }
 
 func TestGitFromDeliveries(t *testing.T) {
