@@ -190,8 +190,9 @@ const (
 const maxStateName = 80
 
 // Compile returns the state machine of a declaration. It checks what the
-// machine needs (stages with actions, unique names) and nothing more: the
-// declaration's own rules are the pipeline package's.
+// machine needs (stages with actions, unique stage names and action names
+// within a stage) and nothing more: the declaration's own rules are the
+// pipeline package's.
 func Compile(d *pipeline.Declaration, opts Options) (*Machine, error) {
 	if d == nil {
 		return nil, fmt.Errorf("compile: no declaration")
@@ -207,6 +208,14 @@ func Compile(d *pipeline.Declaration, opts Options) (*Machine, error) {
 		seen[st.Name] = i
 		if len(st.Actions) == 0 {
 			return nil, fmt.Errorf("compile %s: stages[%d] (%s) has no actions", d.Name, i, st.Name)
+		}
+		// The handlers know an action by its stage and name.
+		actions := make(map[string]int, len(st.Actions))
+		for j, a := range st.Actions {
+			if k, dup := actions[a.Name]; dup {
+				return nil, fmt.Errorf("compile %s: stages[%d].actions[%d] and stages[%d].actions[%d] are both named %q", d.Name, i, k, i, j, a.Name)
+			}
+			actions[a.Name] = j
 		}
 	}
 	c := compiler{d: d, opts: opts.withDefaults()}

@@ -184,6 +184,8 @@ func TestCompileErrors(t *testing.T) {
 		{"no stages", &pipeline.Declaration{Name: "p"}, "has no stages"},
 		{"empty stage", &pipeline.Declaration{Name: "p", Stages: []pipeline.Stage{{Name: "S", Actions: oneAction}, {Name: "T"}}}, "stages[1] (T) has no actions"},
 		{"duplicate stage", &pipeline.Declaration{Name: "p", Stages: []pipeline.Stage{{Name: "S", Actions: oneAction}, {Name: "S", Actions: oneAction}}}, `stages[0] and stages[1] are both named "S"`},
+		{"duplicate action", &pipeline.Declaration{Name: "p", Stages: []pipeline.Stage{{Name: "S", Actions: oneAction}, {Name: "T", Actions: slices.Concat(oneAction, oneAction)}}},
+			`stages[1].actions[0] and stages[1].actions[1] are both named "A"`},
 	}
 	for _, tt := range tests {
 		_, err := Compile(tt.d, Options{})
