@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"time"
 
 	"github.com/sluice-ci/sluice/internal/asl"
@@ -515,15 +514,17 @@ func (st *stateRun) pathFailure(err error) *failure {
 	return st.evalFailure(err, "")
 }
 
-// retryDelay returns the back-off before the next attempt by retrier r
-// after count earlier retries by it.
-func retryDelay(r *asl.Retrier, count int64) time.Duration {
+// backoff returns the delay before the next attempt by retrier r after
+// count earlier retries by it: IntervalSeconds grown by BackoffRate for
+// each of them, capped by MaxDelaySeconds, and with the FULL jitter
+// strategy scaled by jitter, a number in [0, 1).
+func backoff(r *asl.Retrier, count int64, jitter func() float64) time.Duration {
 	secs := float64(r.IntervalSeconds) * math.Pow(r.BackoffRate, float64(count))
 	if r.MaxDelaySeconds > 0 && secs > float64(r.MaxDelaySeconds) {
 		secs = float64(r.MaxDelaySeconds)
 	}
 	if r.JitterStrategy == "FULL" {
-		secs = rand.Float64() * secs
+		secs *= jitter()
 	}
 	return time.Duration(secs * float64(time.Second))
 }

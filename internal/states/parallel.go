@@ -114,31 +114,26 @@ func (st *stateRun) fanOut(startedID int64, count, limit int, silent bool, toler
 }
 
 // fanOutRetry decides whether a failed Parallel or Map state runs again and
-// waits for the back-off. The delay is drawn from a generator seeded by the
-// execution and the state's start event, so that a replay waits until the
-// same deadline; it counts from the failing child's last event.
+// waits for the back-off. Its jitter is drawn from a generator seeded by
+// the execution and the state's start event, so that a replay waits until
+// the same deadline; the delay counts from the failing child's last event.
 func (st *stateRun) fanOutRetry(f *failure, counts []int64, startedID int64, failedAt time.Time) (bool, *failure) {
 	idx, retry := st.retrier(f, counts)
 	if !retry {
 		return false, nil
 	}
-	r := st.n.retry[idx]
-	secs := float64(r.IntervalSeconds) * math.Pow(r.BackoffRate, float64(counts[idx]))
-	if r.MaxDelaySeconds > 0 && secs > float64(r.MaxDelaySeconds) {
-		secs = float64(r.MaxDelaySeconds)
-	}
-	if r.JitterStrategy == "FULL" {
+	delay := backoff(st.n.retry[idx], counts[idx], func() float64 {
 		h := fnv.New64a()
 		fmt.Fprintf(h, "%s/%d", st.s.x.arn, startedID)
-		secs *= rand.New(rand.NewPCG(h.Sum64(), 0)).Float64()
-	}
+		return rand.New(rand.NewPCG(h.Sum64(), 0)).Float64()
+	})
 	counts[idx]++
 	st.retryCount++
 	st.resetContext()
 	if st.s.replaying() {
 		return true, nil
 	}
-	if err := st.s.sleepUntil(failedAt.Add(time.Duration(secs * float64(time.Second)))); err != nil {
+	if err := st.s.sleepUntil(failedAt.Add(delay)); err != nil {
 		return false, abortedFailure
 	}
 	return true, nil

@@ -2,12 +2,13 @@ package states
 
 import (
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -163,7 +164,7 @@ func (st *stateRun) task() (any, *node, *failure) {
 		idx, retry := st.retrier(oc.f, counts)
 		ev := st.resultEvent(oc)
 		if retry {
-			ev.Delay = retryDelay(n.retry[idx], counts[idx])
+			ev.Delay = backoff(n.retry[idx], counts[idx], rand.Float64)
 		}
 		ev = st.s.emit(ev)
 		st.s.x.flush()
@@ -258,7 +259,7 @@ func (st *stateRun) taskTimeouts(eff any) (timeout, heartbeat int64, f *failure)
 // newToken returns a fresh task token.
 func newToken() string {
 	var b [32]byte
-	if _, err := rand.Read(b[1:]); err != nil {
+	if _, err := crand.Read(b[1:]); err != nil {
 		panic(fmt.Sprintf("read random bytes: %v", err))
 	}
 	// A leading version byte makes every token start with "AQ", as AWS's
@@ -271,7 +272,7 @@ func newToken() string {
 // newRequestID returns a random id in the form of a UUID.
 func newRequestID() string {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	if _, err := crand.Read(b[:]); err != nil {
 		panic(fmt.Sprintf("read random bytes: %v", err))
 	}
 	b[6] = b[6]&0x0f | 0x40
