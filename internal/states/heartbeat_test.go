@@ -9,19 +9,56 @@ import (
 	"github.com/sluice-ci/sluice/internal/states"
 )
 
-// TestResumeKeepsHeartbeatDeadline sends a heartbeat 50 minutes into a
-// callback task's one-hour heartbeat window, stops the engine and resumes
-// the execution later: the deadline is an hour after the heartbeat, not an
-// hour after the task started, nor a new hour from the resume.
-func TestResumeKeepsHeartbeatDeadline(t *testing.T) {
+// TestHeartbeatExtendsTheDeadline sends a heartbeat 50 minutes into a
+// callback task's one-hour heartbeat window, on the virtual clock: the task
+// times out an hour after the heartbeat, not an hour after it started.
+func TestHeartbeatExtendsTheDeadline(t *testing.T) {
+	t0 := time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
+	clock := states.NewVirtualClock(t0)
+	// The test holds a unit of the clock while it acts, so that virtual
+	// time moves only where it waits.
+	clock.Busy()
+	tk := newTokens()
+	reg := states.NewRegistry()
+	reg.Register("arn:aws:states:::sqs:sendMessage", tk.handler)
+	eng := newEngine(t, reg, clock)
+	def := strings.Replace(parkThenPass, `"Next": "Done"`, `"HeartbeatSeconds": 3600, "Next": "Done"`, 1)
+	arn := start(t, eng, createMachine(t, eng, "Beating", def), "x", `{}`)
+	tok := tk.next(t)
+	at := clock.NewTimer(t0.Add(50 * time.Minute))
+	clock.Idle()
+	<-at.C()
+	if err := eng.SendTaskHeartbeat(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	clock.Idle()
+	d := wait(t, eng, arn)
+	if d.Status != states.StatusFailed || str(d.Error) != "States.Timeout" {
+		t.Fatalf("execution %s %s, want FAILED States.Timeout", d.Status, str(d.Error))
+	}
+	if got, want := d.StopDate.Sub(t0), 110*time.Minute; got != want {
+		t.Errorf("the task timed out %s after it started, want %s", got, want)
+	}
+}
+
+// TestResumeKeepsTaskDeadlines stops the engine while a callback task waits
+// and resumes the execution later on the virtual clock: the task times out
+// at the deadline it had before the stop (an hour after its latest
+// heartbeat, TimeoutSeconds after it started), at once when that has
+// passed, and neither earlier nor a new window after the resume.
+func TestResumeKeepsTaskDeadlines(t *testing.T) {
 	t0 := time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
 	tests := []struct {
-		name     string
-		resumeAt time.Duration // after the task started
-		status   string
+		name      string
+		timing    string        // the timeout field of the task
+		beatAt    time.Duration // a heartbeat this long after the start (0: none)
+		resumeAt  time.Duration
+		timeoutAt time.Duration
 	}{
-		{"resumed past the first window, within the heartbeat's", 70 * time.Minute, states.StatusSucceeded},
-		{"resumed past the heartbeat's window", 111 * time.Minute, states.StatusFailed},
+		{"heartbeat, resumed past the first window", `"HeartbeatSeconds": 3600`, 50 * time.Minute, 70 * time.Minute, 110 * time.Minute},
+		{"heartbeat, resumed past the heartbeat's window", `"HeartbeatSeconds": 3600`, 50 * time.Minute, 111 * time.Minute, 111 * time.Minute},
+		{"timeout, resumed before it", `"TimeoutSeconds": 7200`, 0, 70 * time.Minute, 120 * time.Minute},
+		{"timeout, resumed past it", `"TimeoutSeconds": 7200`, 0, 130 * time.Minute, 130 * time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -30,30 +67,25 @@ func TestResumeKeepsHeartbeatDeadline(t *testing.T) {
 			reg := states.NewRegistry()
 			reg.Register("arn:aws:states:::sqs:sendMessage", tk.handler)
 			clock := &manualClock{now: t0}
-			ctx := context.Background()
 			eng := openEngine(t, states.Options{Log: log, Handlers: reg, Clock: clock})
-			arn := start(t, eng, createMachine(t, eng, "Beating", strings.Replace(parkThenPass, `"Next": "Done"`,
-				`"HeartbeatSeconds": 3600, "Next": "Done"`, 1)), "x", `{}`)
+			def := strings.Replace(parkThenPass, `"Next": "Done"`, tt.timing+`, "Next": "Done"`, 1)
+			arn := start(t, eng, createMachine(t, eng, "Waiting", def), "x", `{}`)
 			tok := tk.next(t)
-			clock.advance(50 * time.Minute)
-			if err := eng.SendTaskHeartbeat(ctx, tok); err != nil {
-				t.Fatal(err)
-			}
-			eng.Close()
-
-			clock.advance(tt.resumeAt - 50*time.Minute)
-			eng = openEngine(t, states.Options{Log: log, Handlers: reg, Clock: clock})
-			if tt.status == states.StatusSucceeded {
-				if d, err := eng.DescribeExecution(ctx, arn); err != nil || d.Status != states.StatusRunning {
-					t.Fatalf("after the resume: %+v, %v", d, err)
-				}
-				if err := eng.SendTaskSuccess(ctx, tok, `{}`); err != nil {
+			if tt.beatAt > 0 {
+				clock.advance(tt.beatAt)
+				if err := eng.SendTaskHeartbeat(context.Background(), tok); err != nil {
 					t.Fatal(err)
 				}
 			}
+			eng.Close()
+
+			eng = openEngine(t, states.Options{Log: log, Handlers: reg, Clock: states.NewVirtualClock(t0.Add(tt.resumeAt))})
 			d := wait(t, eng, arn)
-			if d.Status != tt.status || (tt.status == states.StatusFailed && str(d.Error) != "States.Timeout") {
-				t.Fatalf("execution %s %s", d.Status, str(d.Error))
+			if d.Status != states.StatusFailed || str(d.Error) != "States.Timeout" {
+				t.Fatalf("execution %s %s, want FAILED States.Timeout", d.Status, str(d.Error))
+			}
+			if got := d.StopDate.Sub(t0); got != tt.timeoutAt {
+				t.Errorf("the task timed out %s after it started, want %s", got, tt.timeoutAt)
 			}
 		})
 	}
