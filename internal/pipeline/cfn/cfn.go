@@ -544,7 +544,10 @@ func (t *Template) findInMap(arg any) (any, error) {
 		}
 		keys[i] = k.(string)
 	}
-	var cur any = t.mappings
+	var cur any // a template without Mappings has no mapping at all
+	if t.mappings != nil {
+		cur = t.mappings
+	}
 	for i, k := range keys {
 		obj, ok := cur.(*tree.Object)
 		if !ok {

@@ -180,6 +180,32 @@ func TestEvalErrors(t *testing.T) {
 	}
 }
 
+// TestFindInMapWithoutMappings: Fn::FindInMap in a template whose Mappings
+// are missing or hold no map says that the mapping does not exist.
+func TestFindInMapWithoutMappings(t *testing.T) {
+	for _, tc := range []struct{ name, template string }{
+		{"no Mappings", "Resources: {}\n"},
+		{"empty Mappings", "Mappings: {}\n"},
+		{"Mappings not a map", "Mappings: [a]\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root, _, err := tree.ParseYAML([]byte(tc.template))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tmpl, err := New(root.(*tree.Object), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = eval(t, tmpl, "!FindInMap [Regions, us-east-1, Short]")
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != UnknownReference || !strings.Contains(e.Message, "Regions") {
+				t.Errorf("error = %v, want an unknown reference to Regions", err)
+			}
+		})
+	}
+}
+
 func TestCondition(t *testing.T) {
 	tmpl := newTemplate(t, map[string]string{"Env": "prod", "AWS::Region": "eu-west-1"})
 	for _, tc := range []struct {
