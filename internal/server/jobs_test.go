@@ -160,3 +160,21 @@ func TestJobProgress(t *testing.T) {
 		})
 	}
 }
+
+// TestJobDetailsKeepSecrets hands the job of a source with an OAuthToken
+// to a worker: GetJobDetails gives the job's configuration with the
+// secret masked.
+func TestJobDetailsKeepSecrets(t *testing.T) {
+	ts := startServer(t, "")
+	ctx := context.Background()
+	w := &workers{jobs: map[string][]string{}}
+	ts.srv.Local.Runtime.Providers.Register(action.Type{Category: "Source", Owner: "ThirdParty", Provider: "GitHub"}, w)
+	if _, err := ts.client.CreatePipeline(ctx, &codepipeline.CreatePipelineInput{Pipeline: declaration(t, "github.json", "legacy")}); err != nil {
+		t.Fatal(err)
+	}
+	details := ts.jobDetails(w.job(t, "GitHub", 1))
+	got := details.JobDetails.Data.ActionConfiguration.Configuration
+	if got["OAuthToken"] != "****" || got["Repo"] != "legacy" {
+		t.Errorf("the job's configuration %v, want the OAuthToken masked", got)
+	}
+}
