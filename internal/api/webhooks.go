@@ -106,7 +106,11 @@ func (h *Handler) putWebhook(ctx context.Context, caller Caller, in *putWebhookI
 		w.Name, w.TargetPipeline, w.TargetAction = def.Name, def.TargetPipeline, def.TargetAction
 		w.Authentication = string(def.Authentication)
 		w.AllowedIPRange = def.AuthenticationConfiguration.AllowedIPRange
-		w.SecretToken = def.AuthenticationConfiguration.SecretToken
+		secret, err := keptSecret(def, cur.Value.SecretToken)
+		if err != nil {
+			return nil, err
+		}
+		w.SecretToken = secret
 		w.Filters = make([]store.WebhookFilter, len(def.Filters))
 		for i, f := range def.Filters {
 			w.Filters[i] = store.WebhookFilter{JSONPath: f.JSONPath, MatchEquals: f.MatchEquals}
@@ -126,6 +130,22 @@ func (h *Handler) putWebhook(ctx context.Context, caller Caller, in *putWebhookI
 		}{h.webhookItem(w)}, nil
 	}
 	return nil, awsjson.Exception("ConcurrentModificationException", "webhook %s is being changed by another request; try again", def.Name)
+}
+
+// keptSecret is the secret a webhook is defined with: the one given, or,
+// when the definition gives it masked as ListWebhooks shows it (a listed
+// definition sent back), the secret the webhook has. A masked secret of a
+// webhook that has none is refused, so that "****" never becomes a secret.
+func keptSecret(def webhook.Definition, current string) (string, error) {
+	secret := def.AuthenticationConfiguration.SecretToken
+	if secret != masked || def.Authentication != webhook.AuthGitHubHMAC {
+		return secret, nil
+	}
+	if current == "" {
+		return "", awsjson.Exception("InvalidWebhookAuthenticationParametersException",
+			"webhook %s: authenticationConfiguration.SecretToken is %s, as ListWebhooks shows a secret; give the secret itself", def.Name, masked)
+	}
+	return current, nil
 }
 
 // webhookProblem names a definition's problems with the most specific

@@ -270,8 +270,25 @@ func TestWebhookDeliveries(t *testing.T) {
 	}
 	hooks, err := ts.client.ListWebhooks(ctx, &codepipeline.ListWebhooksInput{})
 	if err != nil || len(hooks.Webhooks) != 1 || hooks.Webhooks[0].LastTriggered == nil {
-		t.Errorf("webhook after a delivery: %+v, %v", hooks, err)
+		t.Fatalf("webhook after a delivery: %+v, %v", hooks, err)
 	}
+
+	// The listed definition, its secret masked, sent back: the webhook
+	// keeps its secret, and "****" signs nothing.
+	if _, err := ts.client.PutWebhook(ctx, &codepipeline.PutWebhookInput{Webhook: hooks.Webhooks[0].Definition}); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"ref":"refs/heads/app.zip","after":"2"}`)
+	if status, msg := ts.deliver(delivery{path: path, event: "push", id: "w5", body: body, secret: []byte("****")}); status != http.StatusUnauthorized {
+		t.Errorf("signed with ****: %d %s", status, msg)
+	}
+	if status, msg := ts.deliver(delivery{path: path, event: "push", id: "w6", body: body, secret: secret}); status != http.StatusAccepted {
+		t.Errorf("signed with the secret, after the masked definition was put: %d %s", status, msg)
+	}
+	other := *hooks.Webhooks[0].Definition
+	other.Name = aws.String("release-hook-2")
+	_, err = ts.client.PutWebhook(ctx, &codepipeline.PutWebhookInput{Webhook: &other})
+	wantCode(t, "a new webhook whose secret is ****", err, "InvalidWebhookAuthenticationParametersException")
 }
 
 // TestEventBridgeEvents posts S3 Object Created events: one starts the
