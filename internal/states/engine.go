@@ -698,6 +698,10 @@ func (e *Engine) StopExecution(ctx context.Context, arn string, errName, cause *
 	cancel := x.cancel
 	x.mu.Unlock()
 	if running && cancel != nil {
+		// Virtual time stands still until the execution has recorded
+		// its end (see watchTimeout).
+		e.busy()
+		defer e.idle()
 		cancel(&stopRequest{f: &failure{Error: errName, Cause: cause}})
 	}
 	if _, err := e.WaitExecution(ctx, arn); err != nil {

@@ -227,6 +227,7 @@ func (x *execution) watchTimeout() {
 	if x.redriveDate.After(from) {
 		from = x.redriveDate
 	}
+	done := x.done
 	x.mu.Unlock()
 	deadline := from.Add(x.timeout)
 	t := x.eng.clock.NewTimer(deadline)
@@ -234,8 +235,17 @@ func (x *execution) watchTimeout() {
 		select {
 		case <-t.C():
 			x.cancel(errTimedOut)
+			// The goroutines the cancellation wakes take their clock
+			// units only once they run: the fired timer's unit holds
+			// virtual time still until the execution has recorded its
+			// end, so that the timers they waited on do not fire past
+			// the timeout meanwhile.
+			select {
+			case <-done:
+			case <-x.eng.ctx.Done():
+			}
 			x.eng.idle()
-		case <-x.done:
+		case <-done:
 			if !t.Stop() {
 				<-t.C()
 				x.eng.idle()

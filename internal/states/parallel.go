@@ -74,9 +74,21 @@ func (st *stateRun) fanOut(startedID int64, count, limit int, silent bool, toler
 	var last time.Time
 	var stop any
 	for running > 0 {
-		x.pause()
-		res := <-results
-		x.resume()
+		var res childResult
+		if ctx.Err() == nil {
+			x.pause()
+			res = <-results
+			x.resume()
+		} else {
+			// The children wind down: they take their clock units only
+			// once they run, so the state keeps its own meanwhile, and
+			// virtual time stands still instead of firing the timers
+			// they waited on. A child's result brings its unit.
+			x.baton.release()
+			res = <-results
+			x.baton.acquire()
+			x.eng.idle()
+		}
 		running--
 		switch {
 		case res.stop != nil:
