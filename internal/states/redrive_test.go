@@ -160,3 +160,25 @@ func TestFirstEventAfterRedrive(t *testing.T) {
 		})
 	}
 }
+
+// TestRedriveRestartsTheExecutionTimeout redrives an execution that timed
+// out in a Wait state. AWS resets the state machine's TimeoutSeconds at a
+// redrive, so the redriven run times out a whole timeout after the redrive
+// rather than at once.
+func TestRedriveRestartsTheExecutionTimeout(t *testing.T) {
+	t0 := time.Date(2026, 5, 2, 9, 0, 0, 0, time.UTC)
+	eng := newEngine(t, nil, states.NewVirtualClock(t0))
+	sm := createMachine(t, eng, "Slow", `{"TimeoutSeconds": 60, "StartAt": "W",
+	  "States": {"W": {"Type": "Wait", "Seconds": 100, "End": true}}}`)
+	arn := start(t, eng, sm, "x", `{}`)
+	if d := wait(t, eng, arn); d.Status != states.StatusTimedOut || d.StopDate.Sub(t0) != time.Minute {
+		t.Fatalf("first run %s after %s, want TIMED_OUT after 1m", d.Status, d.StopDate.Sub(t0))
+	}
+	at, err := eng.RedriveExecution(context.Background(), arn, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := wait(t, eng, arn); d.Status != states.StatusTimedOut || d.StopDate.Sub(at) != time.Minute {
+		t.Fatalf("redriven run %s %s after the redrive, want TIMED_OUT after 1m", d.Status, d.StopDate.Sub(at))
+	}
+}
