@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/sluice-ci/sluice/internal/awsjson"
 	"github.com/sluice-ci/sluice/internal/pipeline"
@@ -200,16 +201,14 @@ func (h *Handler) checkTransition(ctx context.Context, caller Caller, op string,
 		if err != nil {
 			return "", err
 		}
-		next := ""
-		for i, st := range d.Stages {
-			if st.Name == in.StageName && i+1 < len(d.Stages) {
-				next = d.Stages[i+1].Name
-			}
+		i := slices.IndexFunc(d.Stages, func(st pipeline.Stage) bool { return st.Name == in.StageName })
+		switch {
+		case i < 0:
+			return "", awsjson.Exception("StageNotFoundException", "pipeline %s has no stage %s", in.PipelineName, in.StageName)
+		case i+1 == len(d.Stages):
+			return "", awsjson.Exception("ValidationException", "stage %s is the last of pipeline %s: it has no outbound transition", in.StageName, in.PipelineName)
 		}
-		if next == "" {
-			return "", awsjson.Exception("ValidationException", "stage %s of pipeline %s has no outbound transition (it is the last stage, or there is no such stage)", in.StageName, in.PipelineName)
-		}
-		stage = next
+		stage = d.Stages[i+1].Name
 	}
 	return stage, nil
 }

@@ -228,6 +228,16 @@ func TestPipelineLifecycle(t *testing.T) {
 				TransitionType: types.StageTransitionTypeInbound, Reason: aws.String("freeze")})
 			return err
 		}, "StageNotFoundException"},
+		{"disable the outbound transition of an unknown stage", func() error {
+			_, err := c.DisableStageTransition(ctx, &codepipeline.DisableStageTransitionInput{PipelineName: aws.String("release"), StageName: aws.String("Nope"),
+				TransitionType: types.StageTransitionTypeOutbound, Reason: aws.String("freeze")})
+			return err
+		}, "StageNotFoundException"},
+		{"disable the outbound transition of the last stage", func() error {
+			_, err := c.DisableStageTransition(ctx, &codepipeline.DisableStageTransitionInput{PipelineName: aws.String("release"), StageName: aws.String("Deploy"),
+				TransitionType: types.StageTransitionTypeOutbound, Reason: aws.String("freeze")})
+			return err
+		}, "ValidationException"},
 		{"disable a transition with a reason outside the pattern", func() error {
 			_, err := c.DisableStageTransition(ctx, &codepipeline.DisableStageTransitionInput{PipelineName: aws.String("release"), StageName: aws.String("Deploy"),
 				TransitionType: types.StageTransitionTypeInbound, Reason: aws.String("freeze #1")})
@@ -265,8 +275,9 @@ func TestPipelineLifecycle(t *testing.T) {
 	if deploy.InboundTransitionState == nil || deploy.InboundTransitionState.Enabled || aws.ToString(deploy.InboundTransitionState.DisabledReason) != "Release freeze" {
 		t.Errorf("transition state %+v", deploy.InboundTransitionState)
 	}
-	if _, err := c.EnableStageTransition(ctx, &codepipeline.EnableStageTransitionInput{PipelineName: aws.String("release"), StageName: aws.String("Deploy"),
-		TransitionType: types.StageTransitionTypeInbound}); err != nil {
+	// Approve's outbound transition is Deploy's inbound one.
+	if _, err := c.EnableStageTransition(ctx, &codepipeline.EnableStageTransitionInput{PipelineName: aws.String("release"), StageName: aws.String("Approve"),
+		TransitionType: types.StageTransitionTypeOutbound}); err != nil {
 		t.Fatal(err)
 	}
 	ts.waitExecution("release", third, types.PipelineExecutionStatusSucceeded)
