@@ -32,7 +32,9 @@ type Timer interface {
 // (Idle) before it blocks. Whatever wakes it hands it a unit: a firing timer
 // takes one (Busy) on the sleeper's behalf, and so does a sender that wakes a
 // waiter through a channel. A waiter that leaves by another way gives back
-// the unit of a wake-up it did not take.
+// the unit of a wake-up it did not take. A waiter woken by a cancelled
+// context takes its unit itself once it runs, so whoever cancels keeps a
+// unit until the goroutines it woke have run.
 type activity interface {
 	Busy()
 	Idle()
