@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sluice-ci/sluice/internal/states"
 )
@@ -97,5 +96,4 @@ func BenchmarkTaskInMemory(b *testing.B) {
 	defer eng.Close()
 	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:echo","End":true}}}`
 	benchExecutions(b, eng, def, 1)
-	_ = time.Second
 }
