@@ -44,19 +44,41 @@ func chain(n int) string {
 	return b.String()
 }
 
-// BenchmarkDurablePassChains runs many executions at once on the SQLite
-// store and reports state transitions per second.
+// fanOut returns a Parallel state of branches branches, each a chain of
+// depth Pass states.
+func fanOut(branches, depth int) string {
+	list := make([]string, branches)
+	for i := range list {
+		list[i] = chain(depth)
+	}
+	return `{"StartAt":"Fan","States":{"Fan":{"Type":"Parallel","End":true,"Branches":[` + strings.Join(list, ",") + `]}}}`
+}
+
+// BenchmarkDurablePassChains runs many executions of a chain of Pass states
+// at once on the SQLite store and reports state transitions per second.
 func BenchmarkDurablePassChains(b *testing.B) {
+	const length = 20
 	for _, mode := range []string{"NORMAL", "FULL"} {
-		b.Run(mode, func(b *testing.B) { benchDurablePassChains(b, mode) })
+		b.Run(mode, func(b *testing.B) { benchDurable(b, mode, chain(length), length) })
 	}
 }
 
-func benchDurablePassChains(b *testing.B, mode string) {
-	const length, concurrency = 20, 64
+// BenchmarkDurableParallelFanOut is BenchmarkDurablePassChains for a
+// Parallel state whose branches are chains of Pass states.
+func BenchmarkDurableParallelFanOut(b *testing.B) {
+	const branches, depth = 10, 5
+	for _, mode := range []string{"NORMAL", "FULL"} {
+		b.Run(mode, func(b *testing.B) { benchDurable(b, mode, fanOut(branches, depth), 1+branches*depth) })
+	}
+}
+
+// benchDurable runs b.N executions of def, many at once, each making
+// transitions state transitions, and reports transitions per second.
+func benchDurable(b *testing.B, mode, def string, transitions int) {
+	const concurrency = 64
 	eng := durableEngine(b, nil, mode)
 	ctx := context.Background()
-	sm, err := eng.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: "Chain", Definition: chain(length)})
+	sm, err := eng.CreateStateMachine(ctx, states.CreateStateMachineInput{Name: "Bench", Definition: def})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -86,7 +108,7 @@ func benchDurablePassChains(b *testing.B, mode string) {
 	}
 	close(work)
 	wg.Wait()
-	b.ReportMetric(float64(b.N*length)/b.Elapsed().Seconds(), "transitions/s")
+	b.ReportMetric(float64(b.N*transitions)/b.Elapsed().Seconds(), "transitions/s")
 }
 
 // BenchmarkDurableTaskRoundTrip runs executions of one Task state with a Go
