@@ -331,7 +331,6 @@ func checkDurableOutcome(t *testing.T, dir string) {
 	if len(recs) != durableExecutions {
 		t.Fatalf("%d executions, want %d", len(recs), durableExecutions)
 	}
-	succeeded := map[string]bool{}
 	for _, r := range recs {
 		if r.Open() || r.Status.Type != states.ExecutionSucceeded {
 			t.Fatalf("execution %s did not succeed: %+v", r.Started.Execution, r.Status)
@@ -355,11 +354,6 @@ func checkDurableOutcome(t *testing.T, dir string) {
 				t.Fatalf("execution %s: event id %d after %d", r.Started.Execution, e.ID, prev)
 			}
 			prev = e.ID
-		}
-		for _, e := range h {
-			if e.Type == states.LambdaFunctionSucceeded {
-				succeeded[r.Started.Execution] = true
-			}
 		}
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "journal"))
