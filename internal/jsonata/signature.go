@@ -157,46 +157,53 @@ func (sig *signature) validate(args []any, context any, name string, pos int) ([
 			continue
 		}
 		for j := 0; j < len(match); j++ {
-			single := match[j]
 			arg := argAt(args, argIndex)
 			if p.typ == "a" {
-				if single == 'm' {
-					arg = undefined
-				} else {
-					ok := true
-					if p.subtype != "" {
-						if single != 'a' && match != p.subtype {
-							ok = false
-						} else if single == 'a' {
-							items, _ := arrayItems(arg)
-							if len(items) > 0 {
-								itemType := typeSymbol(items[0])
-								if itemType != p.subtype[0] {
-									ok = false
-								} else {
-									for _, it := range items {
-										if typeSymbol(it) != itemType {
-											ok = false
-											break
-										}
-									}
-								}
-							}
-						}
-					}
-					if !ok {
-						return nil, &Error{Code: "T0412", Position: pos, Token: name, Value: arg, Index: argIndex + 1, Type: arrayTypeNames[p.subtype]}
-					}
-					if single != 'a' {
-						arg = []any{arg}
-					}
+				wrapped, ok := p.arrayArg(match[j], match, arg)
+				if !ok {
+					return nil, &Error{Code: "T0412", Position: pos, Token: name, Value: arg, Index: argIndex + 1, Type: arrayTypeNames[p.subtype]}
 				}
+				arg = wrapped
 			}
 			out = append(out, arg)
 			argIndex++
 		}
 	}
 	return out, nil
+}
+
+// arrayArg passes an argument of an array parameter: single is its type
+// symbol and match the symbols of every argument the parameter took. An
+// undefined argument stays undefined and a single value is wrapped in an
+// array. It reports false when the argument breaks the parameter's subtype
+// (a<n>: every item a number).
+func (p *sigParam) arrayArg(single byte, match string, arg any) (any, bool) {
+	if single == 'm' {
+		return undefined, true
+	}
+	if p.subtype != "" && !p.ofSubtype(single, match, arg) {
+		return nil, false
+	}
+	if single != 'a' {
+		return []any{arg}, true
+	}
+	return arg, true
+}
+
+// ofSubtype reports whether an argument of an a<subtype> parameter is of
+// the subtype: an array whose items all are, or a single value given where
+// the parameter took exactly one value of it.
+func (p *sigParam) ofSubtype(single byte, match string, arg any) bool {
+	if single != 'a' {
+		return match == p.subtype
+	}
+	items, _ := arrayItems(arg)
+	for _, it := range items {
+		if typeSymbol(it) != p.subtype[0] {
+			return false
+		}
+	}
+	return true
 }
 
 func (sig *signature) validationError(args []any, symbols, name string, pos int) error {
