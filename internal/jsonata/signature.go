@@ -211,11 +211,11 @@ func (sig *signature) validationError(args []any, symbols, name string, pos int)
 	goodTo := 0
 	for _, p := range sig.params {
 		partial += p.regex
-		m := regexp.MustCompile(partial).FindString(symbols)
-		if m == "" && !regexp.MustCompile(partial).MatchString(symbols) {
+		loc := regexp.MustCompile(partial).FindStringIndex(symbols)
+		if loc == nil {
 			return &Error{Code: "T0410", Position: pos, Token: name, Value: argAt(args, goodTo), Index: goodTo + 1}
 		}
-		goodTo = len(m)
+		goodTo = loc[1]
 	}
 	return &Error{Code: "T0410", Position: pos, Token: name, Value: argAt(args, goodTo), Index: goodTo + 1}
 }
