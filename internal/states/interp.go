@@ -160,7 +160,7 @@ func (st *stateRun) contextObject() any {
 	x := st.s.x
 	exec := map[string]any{
 		"Id": x.arn, "Input": x.input, "Name": x.name, "RoleArn": x.roleArn,
-		"StartTime": contextTime(x.start), "RedriveCount": jsonInt(int64(x.redriveCount)),
+		"StartTime": contextTime(x.start), "RedriveCount": jsonNumber(int64(x.redriveCount)),
 	}
 	st.ctxObj = map[string]any{
 		"Execution":    exec,
@@ -169,7 +169,7 @@ func (st *stateRun) contextObject() any {
 	}
 	switch st.n.s.Type {
 	case asl.TypeTask, asl.TypeParallel, asl.TypeMap:
-		st.ctxObj["State"].(map[string]any)["RetryCount"] = jsonInt(int64(st.retryCount))
+		st.ctxObj["State"].(map[string]any)["RetryCount"] = jsonNumber(int64(st.retryCount))
 	}
 	if st.token != "" {
 		st.ctxObj["Task"] = map[string]any{"Token": st.token}
@@ -618,9 +618,6 @@ func (st *stateRun) stateInput() (any, *failure) {
 	}
 	return st.evalTemplate(n.params, st.env(eff), eff, "Parameters")
 }
-
-// jsonInt is an integer as a JSON value.
-func jsonInt(i int64) any { return jsonNumber(i) }
 
 // rawText shows a value in a message: a string as it is, anything else as
 // JSON.

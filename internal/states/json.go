@@ -3,6 +3,7 @@ package states
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"sync"
 	"unicode/utf8"
 
@@ -36,6 +37,9 @@ func marshal(v any) []byte {
 	encoders.Put(buf)
 	return out
 }
+
+// jsonNumber is an integer as a JSON value.
+func jsonNumber(i int64) json.Number { return json.Number(strconv.FormatInt(i, 10)) }
 
 // marshalString is marshal as a string.
 func marshalString(v any) string { return string(marshal(v)) }

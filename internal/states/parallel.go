@@ -536,7 +536,7 @@ func (st *stateRun) itemEnv(eff any, i int, item any) *evalEnv {
 	for k, v := range base {
 		ctx[k] = v
 	}
-	ctx["Map"] = map[string]any{"Item": map[string]any{"Index": jsonInt(int64(i)), "Value": item}}
+	ctx["Map"] = map[string]any{"Item": map[string]any{"Index": jsonNumber(int64(i)), "Value": item}}
 	input := eff
 	if st.n.jsonata {
 		input = st.input

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -107,6 +106,3 @@ func (r *RunResult) Encode() ([]byte, error) {
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
-
-// jsonNumber is an integer as a json.Number.
-func jsonNumber(i int64) json.Number { return json.Number(strconv.FormatInt(i, 10)) }

@@ -599,10 +599,10 @@ func (d *dispatch) handlerOutcome(res handlerResult) (any, *failure) {
 			"SdkHttpMetadata": map[string]any{
 				"AllHttpHeaders": map[string]any{"Content-Type": []any{"application/json"}},
 				"HttpHeaders":    map[string]any{"Content-Type": "application/json"},
-				"HttpStatusCode": jsonInt(200),
+				"HttpStatusCode": jsonNumber(200),
 			},
 			"SdkResponseMetadata": map[string]any{"RequestId": newRequestID()},
-			"StatusCode":          jsonInt(200),
+			"StatusCode":          jsonNumber(200),
 		}
 	}
 	return out, nil
