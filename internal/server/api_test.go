@@ -302,12 +302,29 @@ func TestPipelineLifecycle(t *testing.T) {
 		t.Errorf("stop trigger %+v", st)
 	}
 
+	// One more, rejected: its Approve stage fails.
+	s5, err := c.StartPipelineExecution(ctx, &codepipeline.StartPipelineExecutionInput{Name: aws.String("release")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifth := aws.ToString(s5.PipelineExecutionId)
+	approve.Token, approve.Result.Status = aws.String(ts.waitApproval("release", "Approve", "Release")), types.ApprovalStatusRejected
+	if _, err := c.PutApprovalResult(ctx, approve); err != nil {
+		t.Fatal(err)
+	}
+	ts.waitExecution("release", fifth, types.PipelineExecutionStatusFailed)
+
 	// Update: version 2, the executions keep theirs.
 	release.Stages[1].Actions[0].Configuration["CustomData"] = "Ship it?"
 	up, err := c.UpdatePipeline(ctx, &codepipeline.UpdatePipelineInput{Pipeline: release})
 	if err != nil || aws.ToInt32(up.Pipeline.Version) != 2 {
 		t.Fatalf("update: %+v, %v", up, err)
 	}
+	// An execution of version 1 that failed: after the update, its stage
+	// cannot be retried, as in CodePipeline.
+	_, err = c.RetryStageExecution(ctx, &codepipeline.RetryStageExecutionInput{PipelineName: aws.String("release"), PipelineExecutionId: aws.String(fifth),
+		StageName: aws.String("Approve"), RetryMode: types.StageRetryModeAllActions})
+	wantCode(t, "retry an execution of the version before the update", err, "StageNotRetryableException")
 	gp, err := c.GetPipeline(ctx, &codepipeline.GetPipelineInput{Name: aws.String("release")})
 	if err != nil || aws.ToInt32(gp.Pipeline.Version) != 2 || gp.Metadata == nil || aws.ToString(gp.Metadata.PipelineArn) != "arn:aws:codepipeline:us-east-1:123456789012:release" {
 		t.Errorf("get after update: %+v, %v", gp, err)
@@ -321,8 +338,8 @@ func TestPipelineLifecycle(t *testing.T) {
 		t.Fatalf("first page: %+v, %v", summaries, err)
 	}
 	rest, err := c.ListPipelineExecutions(ctx, &codepipeline.ListPipelineExecutionsInput{PipelineName: aws.String("release"), NextToken: summaries.NextToken})
-	if err != nil || len(rest.PipelineExecutionSummaries) != 2 {
-		t.Errorf("second page: %+v, %v", rest, err)
+	if err != nil || len(rest.PipelineExecutionSummaries) != 3 || rest.NextToken != nil {
+		t.Errorf("second page: %d executions, next token %v, %v", len(rest.PipelineExecutionSummaries), rest.NextToken, err)
 	}
 
 	if _, err := c.DeletePipeline(ctx, &codepipeline.DeletePipelineInput{Name: aws.String("release")}); err != nil {
