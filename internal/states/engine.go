@@ -930,7 +930,8 @@ func (e *Engine) recover() error {
 		st := r.Started
 		arn := st.Execution
 		name := arn[strings.LastIndex(arn, ":")+1:]
-		m := &machine{rec: MachineRecord{Arn: strings.SplitN(st.Machine, "#", 2)[0], Definition: st.Definition, RoleArn: st.Detail.RoleArn}}
+		machineArn, _, _ := strings.Cut(st.Machine, "#")
+		m := &machine{rec: MachineRecord{Arn: machineArn, Definition: st.Definition, RoleArn: st.Detail.RoleArn}}
 		x := &execution{
 			eng: e, arn: arn, name: name, machineArn: m.rec.Arn, definition: st.Definition, startedBy: st.Machine,
 			machineUpdated: st.MachineUpdated, roleArn: st.Detail.RoleArn, input: st.Detail.Input, inputText: marshalString(st.Detail.Input),

@@ -3,6 +3,7 @@ package states
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"time"
 
@@ -383,14 +384,10 @@ func (st *stateRun) choice() (any, *node, *failure) {
 		if f != nil {
 			return nil, nil, f
 		}
-		if ruleAssigned != nil {
-			if assigned == nil {
-				assigned = ruleAssigned
-			} else {
-				for k, v := range ruleAssigned {
-					assigned[k] = v
-				}
-			}
+		if assigned == nil {
+			assigned = ruleAssigned
+		} else {
+			maps.Copy(assigned, ruleAssigned)
 		}
 		if rule.output != nil {
 			outTmpl = rule.output

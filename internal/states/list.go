@@ -1,6 +1,7 @@
 package states
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -93,20 +94,10 @@ func (e *Engine) removeExecution(x *execution) {
 	delete(e.execs, x.arn)
 	list := e.byMachine[x.machineArn]
 	if i, ok := slices.BinarySearchFunc(list, x.seq, func(o *execution, seq uint64) int {
-		return cmpUint(o.seq, seq)
+		return cmp.Compare(o.seq, seq)
 	}); ok {
 		e.byMachine[x.machineArn] = slices.Delete(list, i, i+1)
 	}
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ListExecutionsInput selects executions of a state machine.

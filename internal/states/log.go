@@ -1,6 +1,7 @@
 package states
 
 import (
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -139,9 +140,9 @@ func (l *memoryLog) Beat(execution, token string, at time.Time) error {
 func (l *memoryLog) Beats(execution string) (map[string]time.Time, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	out := make(map[string]time.Time, len(l.beats[execution]))
-	for token, at := range l.beats[execution] {
-		out[token] = at
+	out := maps.Clone(l.beats[execution])
+	if out == nil {
+		out = map[string]time.Time{}
 	}
 	return out, nil
 }

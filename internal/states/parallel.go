@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -532,10 +533,7 @@ func (st *stateRun) iteration(cs *scope, i int, input any, distributed bool) (an
 // the context object with Map.Item.
 func (st *stateRun) itemEnv(eff any, i int, item any) *evalEnv {
 	base := st.contextObject().(map[string]any)
-	ctx := make(map[string]any, len(base)+1)
-	for k, v := range base {
-		ctx[k] = v
-	}
+	ctx := maps.Clone(base)
 	ctx["Map"] = map[string]any{"Item": map[string]any{"Index": jsonNumber(int64(i)), "Value": item}}
 	input := eff
 	if st.n.jsonata {
