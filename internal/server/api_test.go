@@ -258,15 +258,7 @@ func TestPipelineLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s3, err := c.StartPipelineExecution(ctx, &codepipeline.StartPipelineExecutionInput{Name: aws.String("release")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	third := aws.ToString(s3.PipelineExecutionId)
-	approve.Token, approve.Result.Status = aws.String(ts.waitApproval("release", "Approve", "Release")), types.ApprovalStatusApproved
-	if _, err := c.PutApprovalResult(ctx, approve); err != nil {
-		t.Fatal(err)
-	}
+	third := ts.startAndDecide("release", types.ApprovalStatusApproved)
 	state = ts.waitState("release", func(s *codepipeline.GetPipelineStateOutput) bool {
 		deploy := s.StageStates[2]
 		return deploy.InboundExecution != nil && aws.ToString(deploy.InboundExecution.PipelineExecutionId) == third
@@ -303,15 +295,7 @@ func TestPipelineLifecycle(t *testing.T) {
 	}
 
 	// One more, rejected: its Approve stage fails.
-	s5, err := c.StartPipelineExecution(ctx, &codepipeline.StartPipelineExecutionInput{Name: aws.String("release")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fifth := aws.ToString(s5.PipelineExecutionId)
-	approve.Token, approve.Result.Status = aws.String(ts.waitApproval("release", "Approve", "Release")), types.ApprovalStatusRejected
-	if _, err := c.PutApprovalResult(ctx, approve); err != nil {
-		t.Fatal(err)
-	}
+	fifth := ts.startAndDecide("release", types.ApprovalStatusRejected)
 	ts.waitExecution("release", fifth, types.PipelineExecutionStatusFailed)
 
 	// Update: version 2, the executions keep theirs.
@@ -357,6 +341,25 @@ func TestPipelineLifecycle(t *testing.T) {
 	if out, err := c.CreatePipeline(ctx, &codepipeline.CreatePipelineInput{Pipeline: declaration(t, "release.json", "release")}); err != nil || aws.ToInt32(out.Pipeline.Version) != 1 {
 		t.Errorf("creating again: %+v, %v", out, err)
 	}
+}
+
+// startAndDecide starts an execution of a pipeline made of release.json,
+// waits for its approval and decides it; it returns the execution's id.
+func (ts *testServer) startAndDecide(name string, status types.ApprovalStatus) string {
+	ts.t.Helper()
+	ctx := context.Background()
+	out, err := ts.client.StartPipelineExecution(ctx, &codepipeline.StartPipelineExecutionInput{Name: aws.String(name)})
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	_, err = ts.client.PutApprovalResult(ctx, &codepipeline.PutApprovalResultInput{
+		PipelineName: aws.String(name), StageName: aws.String("Approve"), ActionName: aws.String("Release"),
+		Token: aws.String(ts.waitApproval(name, "Approve", "Release")), Result: &types.ApprovalResult{Status: status, Summary: aws.String("decided")},
+	})
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return aws.ToString(out.PipelineExecutionId)
 }
 
 // waitState waits until the pipeline's state satisfies ok.
