@@ -153,6 +153,10 @@ func TestCallbacks(t *testing.T) {
 	rejected := start(t, eng, sm, "rejected", `{"n":2}`)
 	tok = tk.next(t)
 	wantAPIError(t, eng.SendTaskSuccess(ctx, tok, `{`), states.ErrInvalidOutput)
+	tooBig := `"` + strings.Repeat("a", states.MaxPayloadBytes) + `"`
+	if err := eng.SendTaskSuccess(ctx, tok, tooBig); !errors.Is(err, states.ErrInvalidOutput) || !strings.Contains(err.Error(), "maximum size") {
+		t.Fatalf("output over the size limit: %v", err)
+	}
 	if err := eng.SendTaskFailure(ctx, tok, strPtr("Rejected"), strPtr("no thanks")); err != nil {
 		t.Fatalf("failure: %v", err)
 	}
@@ -297,6 +301,10 @@ func TestStartExecutionIsIdempotentWhileOpen(t *testing.T) {
 	wantAPIError(t, err, states.ErrInvalidName)
 	_, err = eng.StartExecution(ctx, states.StartExecutionInput{StateMachineArn: sm, Input: `{`})
 	wantAPIError(t, err, states.ErrInvalidExecutionInput)
+	_, err = eng.StartExecution(ctx, states.StartExecutionInput{StateMachineArn: sm, Input: `"` + strings.Repeat("a", states.MaxPayloadBytes) + `"`})
+	if !errors.Is(err, states.ErrInvalidExecutionInput) || !strings.Contains(err.Error(), "maximum size") {
+		t.Fatalf("input over the size limit: %v", err)
+	}
 	_, err = eng.StartExecution(ctx, states.StartExecutionInput{StateMachineArn: sm + "x"})
 	wantAPIError(t, err, states.ErrStateMachineDoesNotExist)
 	list, err := eng.ListExecutions(ctx, states.ListExecutionsInput{StateMachineArn: sm, StatusFilter: states.StatusSucceeded})
