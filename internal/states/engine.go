@@ -715,12 +715,12 @@ func (e *Engine) StopExecution(ctx context.Context, arn string, errName, cause *
 // SendTaskSuccess completes the .waitForTaskToken task of token with an
 // output (JSON text). It returns once the result is durable.
 func (e *Engine) SendTaskSuccess(ctx context.Context, token, output string) error {
+	if len(output) > MaxPayloadBytes {
+		return apiError(ErrInvalidOutput, "The output exceeds the maximum size of %d bytes", MaxPayloadBytes)
+	}
 	out, err := decode([]byte(output))
 	if err != nil {
 		return apiError(ErrInvalidOutput, "Invalid Output: '%v'", err)
-	}
-	if len(output) > MaxPayloadBytes {
-		return apiError(ErrInvalidOutput, "The output exceeds the maximum size of %d bytes", MaxPayloadBytes)
 	}
 	return e.callback(ctx, token, callbackMsg{output: out})
 }
