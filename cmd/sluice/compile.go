@@ -11,6 +11,10 @@ import (
 )
 
 func init() {
+	rootCmd.AddCommand(newCompileCmd())
+}
+
+func newCompileCmd() *cobra.Command {
 	var opts compile.Options
 	var out, only string
 	cmd := &cobra.Command{
@@ -22,8 +26,10 @@ states invoke the gate and action functions of the Sluice stack named by
 --stack in --account and --region.
 
 A folder stands for every .yaml, .yml and .json file directly in it. With
---out, each definition is written to DIR/<pipeline>.asl.json instead, and
-definitions in DIR that no pipeline produces any more are removed.`,
+--out, each definition is written to DIR/<pipeline>.asl.json instead. When
+every argument is a folder and --pipeline is not given, the definitions in
+DIR that none of their pipelines produces any more are removed too; a file
+or --pipeline writes its definitions and leaves the others alone.`,
 		Example: `  sluice compile pipelines/release.yaml
   sluice compile --account 111122223333 --region eu-west-1 --stack ci pipelines/release.yaml
   sluice compile --out statemachines pipelines`,
@@ -50,7 +56,7 @@ definitions in DIR that no pipeline produces any more are removed.`,
 				all = picked
 			}
 			if out != "" {
-				if err := compile.WriteDir(out, all); err != nil {
+				if err := compile.WriteDir(out, all, only == "" && allFolders(args)); err != nil {
 					return &exitError{code: 1, err: err}
 				}
 				for _, c := range all {
@@ -71,7 +77,18 @@ definitions in DIR that no pipeline produces any more are removed.`,
 	f.StringVar(&opts.Stack, "stack", compile.DefaultStack, "name of the Sluice stack (its functions are STACK-gate and STACK-action)")
 	f.StringVar(&out, "out", "", "write DIR/<pipeline>.asl.json files instead of printing")
 	f.StringVar(&only, "pipeline", "", "compile only the pipeline of this name")
-	rootCmd.AddCommand(cmd)
+	return cmd
+}
+
+// allFolders reports whether every argument names a folder, which compile
+// has read whole.
+func allFolders(args []string) bool {
+	for _, arg := range args {
+		if st, err := os.Stat(arg); err != nil || !st.IsDir() {
+			return false
+		}
+	}
+	return true
 }
 
 func compileArg(arg string, opts compile.Options) ([]compile.Compiled, error) {

@@ -111,9 +111,12 @@ func IsPipelineFile(name string) bool {
 // statemachines/.
 func DefinitionFile(pipelineName string) string { return pipelineName + ".asl.json" }
 
-// WriteDir writes compiled definitions into dir as <pipeline>.asl.json and
-// removes the definitions there that no pipeline produces any more.
-func WriteDir(dir string, compiled []Compiled) error {
+// WriteDir writes compiled definitions into dir as <pipeline>.asl.json.
+// With prune, compiled stands for every pipeline whose definitions dir
+// keeps (all the files of a pipelines folder), and the definitions there
+// that none of them produces any more are removed; without it, no other
+// file is touched.
+func WriteDir(dir string, compiled []Compiled, prune bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
@@ -124,6 +127,9 @@ func WriteDir(dir string, compiled []Compiled) error {
 		if err := os.WriteFile(filepath.Join(dir, name), c.Definition, 0o644); err != nil {
 			return fmt.Errorf("write definition: %w", err)
 		}
+	}
+	if !prune {
+		return nil
 	}
 	stale, err := filepath.Glob(filepath.Join(dir, "*.asl.json"))
 	if err != nil {

@@ -26,7 +26,7 @@ func TestStatemachinesUpToDate(t *testing.T) {
 		want[DefinitionFile(c.Pipeline)] = c.Definition
 	}
 	if *update {
-		if err := WriteDir(outDir, compiled); err != nil {
+		if err := WriteDir(outDir, compiled, true); err != nil {
 			t.Fatal(err)
 		}
 	}
