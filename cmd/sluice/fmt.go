@@ -77,12 +77,14 @@ func writeIfChanged(name string, data []byte) error {
 		return fmt.Errorf("stat %s: %w", name, err)
 	}
 	tmp := name + ".sluice-fmt"
-	if err := os.WriteFile(tmp, data, info.Mode().Perm()); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+	err = os.WriteFile(tmp, data, info.Mode().Perm())
+	if err == nil {
+		err = os.Rename(tmp, name)
 	}
-	if err := os.Rename(tmp, name); err != nil {
+	if err != nil {
+		// A part written before the disk filled up goes too.
 		_ = os.Remove(tmp)
-		return fmt.Errorf("replace %s: %w", name, err)
+		return fmt.Errorf("rewrite %s: %w", name, err)
 	}
 	return nil
 }
