@@ -229,7 +229,7 @@ func Compile(d *pipeline.Declaration, opts Options) (*Machine, error) {
 	used, routed := map[int]bool{}, map[int]bool{}
 	var rules []choiceRule
 	for i := range d.Stages {
-		gs := groups(d.Stages[i])
+		gs := d.Stages[i].Groups()
 		for g, actions := range gs {
 			used[kind(len(actions))] = true
 			routed[kind(len(actions))] = routed[kind(len(actions))] || g > 0
@@ -282,25 +282,6 @@ func (c compiler) name(stage int, suffix string) string {
 		s = s[:maxStateName-2-len(suffix)-len(mark)] + mark
 	}
 	return s + ": " + suffix
-}
-
-// groups returns a stage's actions grouped by runOrder, in ascending order.
-func groups(st pipeline.Stage) [][]*pipeline.Action {
-	byOrder := map[int32][]*pipeline.Action{}
-	for i := range st.Actions {
-		a := &st.Actions[i]
-		byOrder[a.EffectiveRunOrder()] = append(byOrder[a.EffectiveRunOrder()], a)
-	}
-	orders := make([]int32, 0, len(byOrder))
-	for o := range byOrder {
-		orders = append(orders, o)
-	}
-	slices.Sort(orders)
-	out := make([][]*pipeline.Action, len(orders))
-	for i, o := range orders {
-		out[i] = byOrder[o]
-	}
-	return out
 }
 
 // Retry for handler failures that are worth another go: the Lambda
