@@ -398,6 +398,26 @@ func (s *Stage) Groups() [][]*Action {
 	return groups
 }
 
+// Stage returns the declaration's stage named name, or nil.
+func (d *Declaration) Stage(name string) *Stage {
+	for i := range d.Stages {
+		if d.Stages[i].Name == name {
+			return &d.Stages[i]
+		}
+	}
+	return nil
+}
+
+// Action returns the stage's action named name, or nil.
+func (s *Stage) Action(name string) *Action {
+	for i := range s.Actions {
+		if s.Actions[i].Name == name {
+			return &s.Actions[i]
+		}
+	}
+	return nil
+}
+
 // EffectivePipelineType is the declaration's pipeline type. When it gives
 // none, it is V2 if it uses a V2 feature (variables, triggers, stage
 // conditions, the QUEUED or PARALLEL mode, a Commands action) and V1

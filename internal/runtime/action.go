@@ -94,15 +94,8 @@ func (r *Runtime) load(ctx context.Context, ev ActionEvent) (*attemptContext, er
 		return nil, err
 	}
 	ac := &attemptContext{exec: e, stage: se.Value, decl: d}
-	for i := range d.Stages {
-		if d.Stages[i].Name != ev.Stage {
-			continue
-		}
-		for j := range d.Stages[i].Actions {
-			if d.Stages[i].Actions[j].Name == ev.Action {
-				ac.action = &d.Stages[i].Actions[j]
-			}
-		}
+	if st := d.Stage(ev.Stage); st != nil {
+		ac.action = st.Action(ev.Action)
 	}
 	if ac.action == nil {
 		return nil, fmt.Errorf("pipeline %s version %d has no action %s in stage %s", ev.Pipeline, e.Value.PipelineVersion, ev.Action, ev.Stage)

@@ -229,12 +229,10 @@ func (r *Runtime) CompleteAction(ctx context.Context, pipeline, id, stage, actio
 		return err
 	}
 	var outputs []action.Artifact
-	for _, st := range d.Stages {
-		for _, a := range st.Actions {
-			if st.Name == stage && a.Name == actionName {
-				for _, oa := range a.OutputArtifacts {
-					outputs = append(outputs, action.Artifact{Name: oa.Name, Key: ArtifactKey(pipeline, id, oa.Name)})
-				}
+	if st := d.Stage(stage); st != nil {
+		if a := st.Action(actionName); a != nil {
+			for _, oa := range a.OutputArtifacts {
+				outputs = append(outputs, action.Artifact{Name: oa.Name, Key: ArtifactKey(pipeline, id, oa.Name)})
 			}
 		}
 	}

@@ -181,12 +181,7 @@ func (r *Runtime) RetryStageExecution(ctx context.Context, pipelineName, stage, 
 	if err != nil {
 		return err
 	}
-	var st *pipeline.Stage
-	for i := range d.Stages {
-		if d.Stages[i].Name == stage {
-			st = &d.Stages[i]
-		}
-	}
+	st := d.Stage(stage)
 	if st == nil {
 		return &execution.Rejection{Code: "StageNotFoundException", Message: "pipeline " + pipelineName + " has no stage " + stage}
 	}
@@ -272,12 +267,10 @@ func (r *Runtime) latestWithStage(ctx context.Context, pipelineName, stage strin
 	if err != nil {
 		return nil, err
 	}
-	for _, st := range d.Stages {
-		if st.Name == stage {
-			return d, nil
-		}
+	if d.Stage(stage) == nil {
+		return nil, &execution.Rejection{Code: "StageNotFoundException", Message: "pipeline " + pipelineName + " has no stage " + stage}
 	}
-	return nil, &execution.Rejection{Code: "StageNotFoundException", Message: "pipeline " + pipelineName + " has no stage " + stage}
+	return d, nil
 }
 
 // updateExecutionChecked applies a change that may be refused, with a
