@@ -672,3 +672,43 @@ func (handedOff) Run(context.Context, *action.Job) (*action.Result, error) {
 func madeUpToken(op string, scope map[string]string, after string) string {
 	return awsjson.Listing{Op: op, Scope: scope}.Token(after)
 }
+
+// TestStartWithSourceRevision starts an execution on an earlier version
+// of the source object (sourceRevisions): its source fetches that version,
+// not the latest.
+func TestStartWithSourceRevision(t *testing.T) {
+	ts := startServer(t, "")
+	c := ts.client
+	ctx := context.Background()
+	ts.putSource("v1")
+	if _, err := c.CreatePipeline(ctx, &codepipeline.CreatePipelineInput{Pipeline: declaration(t, "release.json", "release")}); err != nil {
+		t.Fatal(err)
+	}
+	first := aws.ToString(ts.waitExecutions("release", 1)[0].PipelineExecutionId)
+	ts.waitApproval("release", "Approve", "Release")
+	e, err := c.GetPipelineExecution(ctx, &codepipeline.GetPipelineExecutionInput{PipelineName: aws.String("release"), PipelineExecutionId: aws.String(first)})
+	if err != nil || len(e.PipelineExecution.ArtifactRevisions) != 1 {
+		t.Fatalf("first execution %+v, %v", e, err)
+	}
+	v1 := aws.ToString(e.PipelineExecution.ArtifactRevisions[0].RevisionId)
+	ts.putSource("v2")
+	out, err := c.StartPipelineExecution(ctx, &codepipeline.StartPipelineExecutionInput{Name: aws.String("release"),
+		SourceRevisions: []types.SourceRevisionOverride{{ActionName: aws.String("Fetch"), RevisionType: types.SourceRevisionTypeS3ObjectVersionId, RevisionValue: aws.String(v1)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.PipelineExecutionId)
+	for range 3000 {
+		e, err = c.GetPipelineExecution(ctx, &codepipeline.GetPipelineExecutionInput{PipelineName: aws.String("release"), PipelineExecutionId: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(e.PipelineExecution.ArtifactRevisions) > 0 {
+			break
+		}
+		sleep()
+	}
+	if revs := e.PipelineExecution.ArtifactRevisions; len(revs) != 1 || aws.ToString(revs[0].RevisionId) != v1 {
+		t.Errorf("the execution started on version %s fetched %+v", v1, revs)
+	}
+}
