@@ -5,15 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/sluice-ci/sluice/internal/jsonpath/jsonpathtest"
 	"github.com/sluice-ci/sluice/internal/states"
 	"github.com/sluice-ci/sluice/internal/testshared"
 )
@@ -216,19 +215,19 @@ func checkCase(c *conformanceCase) (r caseResult) {
 		}
 		r.events = eventsMatch(c.Expected.Events, proj)
 	}
-	m := &matcher{placeholders: c.Expected.Placeholders}
+	m := jsonpathtest.NewMatcher(c.Expected.Placeholders)
 	exp := c.Expected
 	switch {
 	case got.Status != exp.Status:
 		r.reason = fmt.Sprintf("status %s, want %s (error %s, cause %s)", got.Status, exp.Status, str(got.Error), str(got.Cause))
 	case exp.Status == "SUCCEEDED":
-		if !m.jsonEqual(decode(exp.Output), decode(got.Output)) {
+		if !m.Match(decode(exp.Output), decode(got.Output)) {
 			r.reason = oneLine(fmt.Sprintf("output %s, want %s", got.Output, exp.Output))
 		}
 	default:
 		if str(exp.Error) != str(got.Error) {
 			r.reason = oneLine(fmt.Sprintf("error %q, want %q (cause %s)", str(got.Error), str(exp.Error), str(got.Cause)))
-		} else if !m.causeMatches(exp.Cause, got.Cause) {
+		} else if !m.MatchCause(decode(exp.Cause), got.Cause) {
 			r.reason = oneLine(fmt.Sprintf("cause %q, want %s", str(got.Cause), exp.Cause))
 		}
 	}
@@ -307,175 +306,4 @@ func normalizeEvents(list []projected) []projected {
 		i = end
 	}
 	return out
-}
-
-// matcher compares expected values that hold LocalStack's placeholders.
-type matcher struct {
-	placeholders []string
-}
-
-var (
-	tokenPattern     = regexp.MustCompile(`<[^<>\s]+>`)
-	wholePlaceholder = map[string]bool{
-		"timestamp": true, "date": true, "datetime": true, "snf_role_arn": true, "RequestId": true,
-		"start-date": true, "stop-date": true, "start-time": true, "entered-time": true, "request_id": true, "uuid": true,
-	}
-	isoTimestamp = `\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?`
-)
-
-// wildcard reports whether an expected value matches anything.
-func (m *matcher) wildcard(s string) bool {
-	if wholePlaceholder[s] || tokenPattern.FindString(s) == s {
-		return true
-	}
-	for _, p := range m.placeholders {
-		if s == p {
-			return true
-		}
-	}
-	return false
-}
-
-// pattern turns an expected string into a regular expression.
-func (m *matcher) pattern(s string) *regexp.Regexp {
-	type span struct {
-		from, to int
-		re       string
-	}
-	var spans []span
-	for _, loc := range tokenPattern.FindAllStringIndex(s, -1) {
-		spans = append(spans, span{loc[0], loc[1], `.+?`})
-	}
-	for _, loc := range regexp.MustCompile(`111111111111`).FindAllStringIndex(s, -1) {
-		spans = append(spans, span{loc[0], loc[1], `\d{12}`})
-	}
-	for _, loc := range regexp.MustCompile(`date`).FindAllStringIndex(s, -1) {
-		spans = append(spans, span{loc[0], loc[1], `(?:date|` + isoTimestamp + `)`})
-	}
-	for _, p := range m.placeholders {
-		if len(p) < 6 {
-			continue
-		}
-		for _, loc := range regexp.MustCompile(regexp.QuoteMeta(p)).FindAllStringIndex(s, -1) {
-			spans = append(spans, span{loc[0], loc[1], `.+?`})
-		}
-	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
-	var b strings.Builder
-	b.WriteString(`(?s)^`)
-	pos := 0
-	for _, sp := range spans {
-		if sp.from < pos {
-			continue
-		}
-		b.WriteString(regexp.QuoteMeta(s[pos:sp.from]))
-		b.WriteString(sp.re)
-		pos = sp.to
-	}
-	b.WriteString(regexp.QuoteMeta(s[pos:]))
-	b.WriteString(`$`)
-	return regexp.MustCompile(b.String())
-}
-
-func (m *matcher) stringMatches(want, got string) bool {
-	return want == got || m.pattern(want).MatchString(got)
-}
-
-func (m *matcher) jsonEqual(want, got any) bool {
-	if ws, ok := want.(string); ok && m.wildcard(ws) {
-		switch got.(type) {
-		case string, json.Number:
-			return true
-		}
-	}
-	switch w := want.(type) {
-	case nil:
-		return got == nil
-	case bool:
-		g, ok := got.(bool)
-		return ok && g == w
-	case json.Number:
-		g, ok := got.(json.Number)
-		return ok && numbersEqual(w, g)
-	case string:
-		g, ok := got.(string)
-		return ok && m.stringMatches(w, g)
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return false
-		}
-		for i := range w {
-			if !m.jsonEqual(w[i], g[i]) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok || len(g) != len(w) {
-			return false
-		}
-		used := map[string]bool{}
-		for k, wv := range w {
-			if gv, ok := g[k]; ok {
-				used[k] = true
-				if !m.jsonEqual(wv, gv) {
-					return false
-				}
-			}
-		}
-		for k, wv := range w {
-			if _, ok := g[k]; ok {
-				continue
-			}
-			found := false
-			for gk, gv := range g {
-				if !used[gk] && m.stringMatches(k, gk) && m.jsonEqual(wv, gv) {
-					used[gk], found = true, true
-					break
-				}
-			}
-			if !found {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
-func numbersEqual(a, b json.Number) bool {
-	x, ok1 := new(big.Rat).SetString(string(a))
-	y, ok2 := new(big.Rat).SetString(string(b))
-	if !ok1 || !ok2 {
-		return a == b
-	}
-	return x.Cmp(y) == 0
-}
-
-// causeMatches compares causes: as JSON when the expected one is JSON, as
-// text with placeholders otherwise.
-func (m *matcher) causeMatches(want json.RawMessage, got *string) bool {
-	if len(want) == 0 || string(want) == "null" {
-		return got == nil || *got == ""
-	}
-	if got == nil {
-		return false
-	}
-	w := decode(want)
-	if s, ok := w.(string); ok {
-		t := strings.TrimSpace(s)
-		if strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
-			if parsed := decode([]byte(t)); parsed != nil {
-				if _, isStr := parsed.(string); !isStr {
-					w = parsed
-				}
-			}
-		}
-	}
-	if s, ok := w.(string); ok {
-		return m.stringMatches(s, *got)
-	}
-	return m.jsonEqual(w, decode([]byte(*got)))
 }

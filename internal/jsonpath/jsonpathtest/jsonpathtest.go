@@ -1,7 +1,7 @@
-// Package jsonpathtest holds test support for the JSONPath-mode packages:
-// finding and reading the recorded AWS conformance cases in the shared
-// folder, decoding JSON as the engine does, and comparing a value with an
-// expectation under the corpus's placeholder rules.
+// Package jsonpathtest holds test support for the packages of the embedded
+// engine: finding and reading the recorded AWS conformance cases in the
+// shared folder, decoding JSON as the engine does, and comparing a value or
+// an error cause with an expectation under the corpus's placeholder rules.
 package jsonpathtest
 
 import (
@@ -126,23 +126,33 @@ func (c *Case) Check(t testing.TB, got any, err error) {
 // Decode parses JSON text with UseNumber, failing the test on error.
 func Decode(t testing.TB, text string) any {
 	t.Helper()
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := decodeJSON(text)
+	if err != nil {
 		t.Fatalf("decode %q: %v", text, err)
 	}
 	return v
 }
 
 // wholeValue are expected values that stand for any string or number.
-var wholeValue = map[string]bool{"timestamp": true, "date": true, "datetime": true, "snf_role_arn": true, "RequestId": true}
+var wholeValue = map[string]bool{
+	"timestamp": true, "date": true, "datetime": true, "snf_role_arn": true, "RequestId": true,
+	"start-date": true, "stop-date": true, "start-time": true, "entered-time": true, "request_id": true, "uuid": true,
+}
 
-var tokenRE = regexp.MustCompile(`<[^<>\s]+>`)
+var (
+	// tokenRE finds the <token> placeholders snapshot normalisation wrote.
+	tokenRE   = regexp.MustCompile(`<[^<>\s]+>`)
+	accountRE = regexp.MustCompile(`111111111111`)
+	dateRE    = regexp.MustCompile(`date`)
+)
 
-// Matcher compares actual values with expected ones under the corpus's
-// comparison rules: numbers by value, key order ignored, and placeholders
-// written by snapshot normalisation treated as wildcards.
+// isoTimestamp is what "date" inside an expected string may stand for.
+const isoTimestamp = `\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?`
+
+// Matcher compares actual values with expected ones under the comparison
+// rules of the corpus (its README): numbers by value, key order ignored,
+// and the placeholders written by snapshot normalisation, in values and in
+// object keys, treated as wildcards.
 type Matcher struct {
 	placeholders []string
 }
@@ -164,7 +174,7 @@ func (m *Matcher) Match(expected, actual any) bool {
 			return false
 		}
 		a, ok := actual.(string)
-		return ok && (a == e || m.pattern(e).MatchString(a))
+		return ok && m.matchString(e, a)
 	case []any:
 		a, ok := actual.([]any)
 		if !ok || len(a) != len(e) {
@@ -178,18 +188,66 @@ func (m *Matcher) Match(expected, actual any) bool {
 		return true
 	case map[string]any:
 		a, ok := actual.(map[string]any)
-		if !ok || len(a) != len(e) {
-			return false
-		}
-		for k, ev := range e {
-			av, ok := a[k]
-			if !ok || !m.Match(ev, av) {
-				return false
-			}
-		}
-		return true
+		return ok && m.matchObject(e, a)
 	}
 	return jsonpath.Equal(expected, actual)
+}
+
+// matchObject matches objects key by key: first the keys both have, then
+// each other expected key, a placeholder, against an actual key left over.
+func (m *Matcher) matchObject(e, a map[string]any) bool {
+	if len(a) != len(e) {
+		return false
+	}
+	used := map[string]bool{}
+	var rest []string
+	for k, ev := range e {
+		av, ok := a[k]
+		if !ok {
+			rest = append(rest, k)
+			continue
+		}
+		if !m.Match(ev, av) {
+			return false
+		}
+		used[k] = true
+	}
+	for _, k := range rest {
+		found := false
+		for ak, av := range a {
+			if !used[ak] && m.matchString(k, ak) && m.Match(e[k], av) {
+				used[ak], found = true, true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// MatchCause reports whether an error's cause satisfies the expected one:
+// no expected cause wants none (or an empty one); an expected cause that is
+// JSON (an object or an array, or text that parses as one) wants the cause
+// to parse as matching JSON; other text is matched as a string.
+func (m *Matcher) MatchCause(expected any, cause *string) bool {
+	if expected == nil {
+		return cause == nil || *cause == ""
+	}
+	if cause == nil {
+		return false
+	}
+	if s, ok := expected.(string); ok {
+		t := strings.TrimSpace(s)
+		parsed, err := decodeJSON(t)
+		if (!strings.HasPrefix(t, "{") && !strings.HasPrefix(t, "[")) || err != nil {
+			return m.matchString(s, *cause)
+		}
+		expected = parsed
+	}
+	got, err := decodeJSON(*cause)
+	return err == nil && m.Match(expected, got)
 }
 
 func (m *Matcher) isWildcard(s string) bool {
@@ -204,36 +262,54 @@ func (m *Matcher) isWildcard(s string) bool {
 	return false
 }
 
+func (m *Matcher) matchString(want, got string) bool {
+	return want == got || m.pattern(want).MatchString(got)
+}
+
+// pattern turns an expected string into a regular expression: <token>
+// placeholders and the long extra placeholders match any text, the account
+// id 111111111111 any twelve digits, and "date" itself or a timestamp.
 func (m *Matcher) pattern(s string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
-	rest := s
-	for rest != "" {
-		loc := tokenRE.FindStringIndex(rest)
-		lit := rest
-		if loc != nil {
-			lit = rest[:loc[0]]
-		}
-		b.WriteString(m.literal(lit))
-		if loc == nil {
-			break
-		}
-		b.WriteString(".+")
-		rest = rest[loc[1]:]
+	type span struct {
+		from, to int
+		re       string
 	}
-	b.WriteString("$")
+	var spans []span
+	add := func(re *regexp.Regexp, with string) {
+		for _, loc := range re.FindAllStringIndex(s, -1) {
+			spans = append(spans, span{loc[0], loc[1], with})
+		}
+	}
+	add(tokenRE, `.+?`)
+	add(accountRE, `\d{12}`)
+	add(dateRE, `(?:date|`+isoTimestamp+`)`)
+	for _, p := range m.placeholders {
+		if len(p) >= 6 {
+			add(regexp.MustCompile(regexp.QuoteMeta(p)), `.+?`)
+		}
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
+	var b strings.Builder
+	b.WriteString(`(?s)^`)
+	pos := 0
+	for _, sp := range spans {
+		if sp.from < pos {
+			continue
+		}
+		b.WriteString(regexp.QuoteMeta(s[pos:sp.from]))
+		b.WriteString(sp.re)
+		pos = sp.to
+	}
+	b.WriteString(regexp.QuoteMeta(s[pos:]))
+	b.WriteString(`$`)
 	return regexp.MustCompile(b.String())
 }
 
-// literal quotes text, widening the account id, "date" and long placeholders.
-func (m *Matcher) literal(s string) string {
-	q := regexp.QuoteMeta(s)
-	q = strings.ReplaceAll(q, "111111111111", `\d{12}`)
-	q = strings.ReplaceAll(q, "date", `(?:date|\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)`)
-	for _, p := range m.placeholders {
-		if len(p) >= 6 {
-			q = strings.ReplaceAll(q, regexp.QuoteMeta(p), ".+")
-		}
-	}
-	return q
+// decodeJSON parses JSON text with UseNumber.
+func decodeJSON(text string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
 }
