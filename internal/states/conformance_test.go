@@ -3,7 +3,9 @@ package states_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +18,8 @@ import (
 	"github.com/sluice-ci/sluice/internal/states"
 	"github.com/sluice-ci/sluice/internal/testshared"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // Pass-rate floors of the conformance corpus: the whole corpus, and every
 // category.
@@ -167,6 +171,49 @@ func TestConformance(t *testing.T) {
 	t.Log(report.String())
 	if float64(total.pass)/float64(total.total) < minTotalRate || low {
 		t.Errorf("conformance below %.0f%% overall or %.0f%% in a category", 100*minTotalRate, 100*minCategoryRate)
+	}
+	checkFailingCases(t, results)
+}
+
+// conformanceGolden records the failing cases of the corpus at hand, so
+// that a case that regresses fails the test even while the pass rates stay
+// above their floors.
+const conformanceGolden = "testdata/conformance.golden"
+
+// checkFailingCases compares the failing cases with the ones
+// conformanceGolden records for the same corpus (named by a hash of its
+// case ids); on another corpus only the floors apply. -update rewrites the
+// file.
+func checkFailingCases(t *testing.T, results []caseResult) {
+	ids := make([]string, len(results))
+	var got strings.Builder
+	for i, r := range results {
+		ids[i] = r.c.ID
+	}
+	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
+	fmt.Fprintf(&got, "corpus %x\n", sum)
+	for _, r := range results {
+		if r.reason != "" {
+			fmt.Fprintf(&got, "fail %s\n", r.c.ID)
+		}
+	}
+	if *update {
+		if err := os.WriteFile(conformanceGolden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(conformanceGolden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus, _, _ := strings.Cut(got.String(), "\n")
+	if !strings.HasPrefix(string(want), corpus+"\n") {
+		t.Logf("%s records another corpus: only the pass-rate floors apply", conformanceGolden)
+		return
+	}
+	if string(want) != got.String() {
+		t.Errorf("the failing cases changed; they are now (go test -run TestConformance -update records them):\n%s", got.String())
 	}
 }
 
