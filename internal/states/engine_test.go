@@ -740,3 +740,17 @@ func orNone(s string) string {
 	}
 	return s
 }
+
+// TestNoChoiceMatched runs a Choice state without a Default whose rules
+// all fail: the execution fails with States.NoChoiceMatched, its cause
+// naming the state.
+func TestNoChoiceMatched(t *testing.T) {
+	eng := newEngine(t, nil, nil)
+	sm := createMachine(t, eng, "Choose", `{"StartAt": "Pick", "States": {
+	  "Pick": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "One"}]},
+	  "One": {"Type": "Succeed"}}}`)
+	d := wait(t, eng, start(t, eng, sm, "x", `{"n": 2}`))
+	if d.Status != states.StatusFailed || str(d.Error) != "States.NoChoiceMatched" || !strings.Contains(str(d.Cause), "'Pick'") {
+		t.Fatalf("execution %s %s %s, want FAILED States.NoChoiceMatched naming Pick", d.Status, str(d.Error), str(d.Cause))
+	}
+}
