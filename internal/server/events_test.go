@@ -92,6 +92,10 @@ func TestEvents(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// The approval's token goes to the approver only.
+	if all, err := os.ReadFile(filepath.Join(ts.dataDir, server.EventsFile)); err != nil || bytes.Contains(all, []byte(token)) {
+		t.Errorf("the events hold the approval token %s (%v)", token, err)
+	}
 }
 
 // TestSecretsStayIn creates a pipeline whose source has an OAuthToken and
