@@ -460,6 +460,35 @@ func TestApproval(t *testing.T) {
 	}
 }
 
+// TestApprovalRedelivered: the approval's task runs again (a redelivered
+// event, or a retry with a new task token) while the approval waits. The
+// same approval goes on waiting, with the newest task token, which the
+// decision answers.
+func TestApprovalRedelivered(t *testing.T) {
+	f := newFixture(t)
+	f.throughBuild(t)
+	f.enter(t, "Approve")
+	for _, token := range []string{"tok-first", "tok-first", "tok-retried"} {
+		res, err := f.rt.HandleAction(f.ctx, ActionEvent{Op: OpRun, Pipeline: "release", Stage: "Approve", Action: "Release", Execution: f.id, Token: token})
+		if err != nil || res.Status != store.ActionInProgress {
+			t.Fatalf("approval run with %s: %+v, %v", token, res, err)
+		}
+	}
+	pending, err := f.rt.PendingApprovals(f.ctx, "release", f.id)
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("pending approvals %+v, %v; want one", pending, err)
+	}
+	if ap := pending[0]; ap.TaskToken != "tok-retried" || f.record(t, "Approve", "Release", 1).Token != ap.Token {
+		t.Errorf("approval %+v: want the newest task token and the record's approval token", ap)
+	}
+	if err := f.rt.PutApprovalResult(f.ctx, ApprovalInput{Pipeline: "release", Stage: "Approve", Action: "Release", Token: pending[0].Token, Status: "Approved"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.tk.take(); got != `tok-retried {"ok":true,"status":"Succeeded"}` {
+		t.Errorf("sent %q", got)
+	}
+}
+
 func TestApprovalWithAWrongToken(t *testing.T) {
 	f := newFixture(t)
 	err := f.rt.PutApprovalResult(f.ctx, ApprovalInput{Pipeline: "release", Stage: "Approve", Action: "Release", Token: "nope", Status: "Approved"})
