@@ -565,6 +565,10 @@ func TestExecutionLifecycle(t *testing.T) {
 			if (tt.redriv > 0) != (d.RedriveDate != nil) {
 				t.Fatalf("redrive date %v with %d redrives", d.RedriveDate, tt.redriv)
 			}
+			meta, err := f.client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(exec), IncludedData: types.IncludedDataMetadataOnly})
+			if err != nil || meta.Status != d.Status || meta.Input != nil || meta.InputDetails != nil || meta.Output != nil || meta.OutputDetails != nil {
+				t.Fatalf("describe with METADATA_ONLY: %+v, %v", meta, err)
+			}
 
 			full, err := f.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(exec)})
 			if err != nil {
