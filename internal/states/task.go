@@ -157,7 +157,8 @@ func (st *stateRun) task() (any, *node, *failure) {
 			}
 			result := ev.Detail.Output
 			if jsonSize(result, MaxPayloadBytes) > MaxPayloadBytes {
-				return st.catch(st.dataLimit())
+				// Terminal: no retrier or catcher takes it.
+				return nil, nil, st.dataLimit()
 			}
 			return st.finishResult(result)
 		}
