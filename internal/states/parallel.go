@@ -331,7 +331,7 @@ func (st *stateRun) mapState() (any, *node, *failure) {
 		started := st.s.emit(&Event{Type: MapStateStarted, Detail: Detail{Length: &length}})
 		tolerated, f := st.toleration(env, len(items))
 		if f != nil {
-			return nil, nil, f
+			return st.failState(MapStateFailed, f)
 		}
 		if distributed {
 			label := n.s.Label
