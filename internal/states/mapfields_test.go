@@ -3,6 +3,7 @@ package states_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/sluice-ci/sluice/internal/states"
@@ -10,8 +11,8 @@ import (
 
 // TestMapFieldErrorsAreCaught evaluates each number field of a JSONata Map
 // state to a value that is not a number: the state fails with
-// States.QueryEvaluationError, which its Catch takes like any error it
-// raises.
+// States.QueryEvaluationError naming the field, which its Catch takes like
+// any error it raises.
 func TestMapFieldErrorsAreCaught(t *testing.T) {
 	eng := newEngine(t, nil, nil)
 	for i, field := range []string{"MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage"} {
@@ -22,8 +23,9 @@ func TestMapFieldErrorsAreCaught(t *testing.T) {
 			    "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{%% $states.errorOutput %%}", "Next": "Caught"}], "End": true},
 			  "Caught": {"Type": "Pass", "End": true}}}`, field))
 			d := wait(t, eng, start(t, eng, sm, "x", `{}`))
-			var out struct{ Error string }
-			if d.Status != states.StatusSucceeded || json.Unmarshal([]byte(str(d.Output)), &out) != nil || out.Error != "States.QueryEvaluationError" {
+			var out struct{ Error, Cause string }
+			if d.Status != states.StatusSucceeded || json.Unmarshal([]byte(str(d.Output)), &out) != nil || out.Error != "States.QueryEvaluationError" ||
+				!strings.Contains(out.Cause, "The "+field+" field must evaluate to a valid") {
 				t.Fatalf("execution %s output %s error %s %s, want the error caught", d.Status, str(d.Output), str(d.Error), str(d.Cause))
 			}
 		})

@@ -294,17 +294,15 @@ func (st *stateRun) mapNumber(e expr, p *jsonpath.Path, env *evalEnv, field stri
 		kind = "float"
 	}
 	x, err := strconv.ParseFloat(text, 64)
-	if err != nil || kind == "integer" && x != math.Trunc(x) {
-		name := errRuntime
-		if st.n.jsonata {
-			name = errQueryEvaluation
-		}
-		path := field
-		if p != nil {
-			path = p.String()
-		}
-		return 0, false, st.evalFailure(&evalError{name, fmt.Sprintf(
-			`The %sPath field refers to value "%s" which is not a valid %s: %s`, field, rawText(v), kind, path)}, field)
+	switch {
+	case err == nil && (kind == "float" || x == math.Trunc(x)):
+	case p != nil:
+		return 0, false, st.evalFailure(&evalError{errRuntime, fmt.Sprintf(
+			`The %sPath field refers to value "%s" which is not a valid %s: %s`, field, rawText(v), kind, p)}, field)
+	default:
+		// A JSONata expression: literals were checked with the definition.
+		return 0, false, st.evalFailure(&evalError{errQueryEvaluation, fmt.Sprintf(
+			"The %s field must evaluate to a valid %s, but was: %s", field, kind, jsonpath.Text(v))}, field)
 	}
 	if x < 0 && field == "MaxConcurrency" {
 		return 0, false, st.evalFailure(&evalError{errRuntime, fmt.Sprintf(
