@@ -674,15 +674,22 @@ func TestHistoryLimit(t *testing.T) {
 }
 
 func TestMapItemReaderAndBatcher(t *testing.T) {
+	log := states.NewMemoryLog()
 	reg := states.NewRegistry()
 	reg.Register("arn:aws:states:::s3:getObject", func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
 		var p struct{ Bucket, Key string }
 		if err := json.Unmarshal(in, &p); err != nil || p.Bucket != "b" || p.Key != "items.json" {
 			return nil, fmt.Errorf("unexpected parameters %s", in)
 		}
+		// The reader acts outside the engine: the state's entry is
+		// durable before it runs.
+		h, _ := log.History("arn:aws:states:us-east-1:123456789012:execution:Batches:x", states.AllEvents)
+		if len(h) == 0 || h[len(h)-1].Type != "MapStateEntered" {
+			return nil, fmt.Errorf("the reader ran before MapStateEntered was in the log (%d events)", len(h))
+		}
 		return json.RawMessage(`[1,2,3,4,5,6,7]`), nil
 	})
-	eng := newEngine(t, reg, nil)
+	eng := openEngine(t, states.Options{Log: log, Handlers: reg})
 	sm := createMachine(t, eng, "Batches", `{"StartAt":"Each","States":{"Each":{
 	  "Type":"Map",
 	  "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket":"b","Key.$":"$.key"},"ReaderConfig":{"MaxItems":5}},

@@ -487,6 +487,7 @@ func (st *stateRun) readItems(eff any) ([]any, *failure) {
 		return nil, st.evalFailure(&evalError{errRuntime, fmt.Sprintf(
 			"no handler is registered for the ItemReader resource '%s'", rd.resource.arn)}, "ItemReader")
 	}
+	st.s.x.flush()
 	out, err := safeCall(st.s.ctx, h, marshal(params))
 	if err != nil {
 		return nil, newFailure(ErrorName(err), err.Error())
