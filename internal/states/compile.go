@@ -287,15 +287,10 @@ func (n *node) compile(b *block) error {
 	return nil
 }
 
+// compileReader compiles an ItemReader, whose shape package asl checked.
 func compileReader(v any, isJSONata bool) (*itemReader, error) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("must be an object")
-	}
+	m, _ := v.(map[string]any)
 	res, _ := m["Resource"].(string)
-	if res == "" {
-		return nil, fmt.Errorf("the field 'Resource' is required")
-	}
 	r := &itemReader{resource: parseResource(res)}
 	key := "Parameters"
 	if isJSONata {
@@ -313,11 +308,9 @@ func compileReader(v any, isJSONata bool) (*itemReader, error) {
 	return r, nil
 }
 
+// compileBatcher compiles an ItemBatcher, whose shape package asl checked.
 func compileBatcher(v any, isJSONata bool) (*itemBatcher, error) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("must be an object")
-	}
+	m, _ := v.(map[string]any)
 	b := &itemBatcher{}
 	var err error
 	for _, f := range []struct {
