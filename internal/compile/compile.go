@@ -200,7 +200,7 @@ func Compile(d *pipeline.Declaration, opts Options) (*Machine, error) {
 	if len(d.Stages) == 0 {
 		return nil, fmt.Errorf("compile %s: the pipeline has no stages", d.Name)
 	}
-	seen := map[string]int{}
+	seen, actions := map[string]int{}, map[string]int{}
 	for i, st := range d.Stages {
 		if j, dup := seen[st.Name]; dup {
 			return nil, fmt.Errorf("compile %s: stages[%d] and stages[%d] are both named %q", d.Name, j, i, st.Name)
@@ -210,7 +210,7 @@ func Compile(d *pipeline.Declaration, opts Options) (*Machine, error) {
 			return nil, fmt.Errorf("compile %s: stages[%d] (%s) has no actions", d.Name, i, st.Name)
 		}
 		// The handlers know an action by its stage and name.
-		actions := make(map[string]int, len(st.Actions))
+		clear(actions)
 		for j, a := range st.Actions {
 			if k, dup := actions[a.Name]; dup {
 				return nil, fmt.Errorf("compile %s: stages[%d].actions[%d] and stages[%d].actions[%d] are both named %q", d.Name, i, k, i, j, a.Name)

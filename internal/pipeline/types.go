@@ -381,7 +381,7 @@ func (a *Action) EffectiveRunOrder() int32 {
 // actions of a group run in parallel.
 func (s *Stage) Groups() [][]*Action {
 	byOrder := map[int32][]*Action{}
-	var orders []int32
+	orders := make([]int32, 0, len(s.Actions))
 	for i := range s.Actions {
 		a := &s.Actions[i]
 		r := a.EffectiveRunOrder()
