@@ -296,10 +296,10 @@ func (h *Handler) checkAction(ctx context.Context, pipelineName, stage, action s
 	if err != nil {
 		return err
 	}
-	switch a, stageFound := findAction(d, stage, action); {
-	case !stageFound:
+	switch st := d.Stage(stage); {
+	case st == nil:
 		return awsjson.Exception("StageNotFoundException", "pipeline %s has no stage %s", pipelineName, stage)
-	case a == nil:
+	case st.Action(action) == nil:
 		return awsjson.Exception("ActionNotFoundException", "stage %s of pipeline %s has no action %s", stage, pipelineName, action)
 	}
 	return nil

@@ -121,35 +121,17 @@ func (h *Handler) getJobDetails(ctx context.Context, caller Caller, in *jobInput
 	if err != nil {
 		return nil, err
 	}
-	if a, _ := findAction(decl, v.StageName, v.ActionName); a != nil {
-		for _, o := range a.OutputArtifacts {
-			d.OutputArtifacts = append(d.OutputArtifacts, artifact(o.Name, "", v.PipelineName+"/"+v.PipelineExecutionID+"/"+o.Name, ""))
+	if st := decl.Stage(v.StageName); st != nil {
+		if a := st.Action(v.ActionName); a != nil {
+			for _, o := range a.OutputArtifacts {
+				d.OutputArtifacts = append(d.OutputArtifacts, artifact(o.Name, "", v.PipelineName+"/"+v.PipelineExecutionID+"/"+o.Name, ""))
+			}
 		}
 	}
 	d.ContinuationToken = v.ContinuationToken
 	return struct {
 		JobDetails jobDetails `json:"jobDetails"`
 	}{out}, nil
-}
-
-// findAction finds an action of d by name, in the stage named stage or,
-// for stage "", in any stage (action names are unique in a pipeline). It
-// reports whether the stage was found.
-func findAction(d *pipeline.Declaration, stage, action string) (*pipeline.Action, bool) {
-	stageFound := false
-	for i := range d.Stages {
-		st := &d.Stages[i]
-		if stage != "" && st.Name != stage {
-			continue
-		}
-		stageFound = true
-		for j := range st.Actions {
-			if st.Actions[j].Name == action {
-				return &st.Actions[j], true
-			}
-		}
-	}
-	return nil, stageFound
 }
 
 type currentRevision struct {

@@ -87,7 +87,7 @@ func (h *Handler) putWebhook(ctx context.Context, caller Caller, in *putWebhookI
 	if err != nil {
 		return nil, err
 	}
-	target, _ := findAction(d, "", def.TargetAction)
+	target := targetAction(d, def.TargetAction)
 	if target == nil {
 		return nil, awsjson.Exception("ValidationException", "pipeline %s has no action named %s", def.TargetPipeline, def.TargetAction)
 	}
@@ -130,6 +130,17 @@ func (h *Handler) putWebhook(ctx context.Context, caller Caller, in *putWebhookI
 		}{h.webhookItem(w)}, nil
 	}
 	return nil, awsjson.Exception("ConcurrentModificationException", "webhook %s is being changed by another request; try again", def.Name)
+}
+
+// targetAction finds a webhook's target action, in whichever stage (action
+// names are unique in a pipeline); nil when there is none.
+func targetAction(d *pipeline.Declaration, name string) *pipeline.Action {
+	for i := range d.Stages {
+		if a := d.Stages[i].Action(name); a != nil {
+			return a
+		}
+	}
+	return nil
 }
 
 // keptSecret is the secret a webhook is defined with: the one given, or,

@@ -173,8 +173,15 @@ func TestJobDetailsKeepSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	details := ts.jobDetails(w.job(t, "GitHub", 1))
-	got := details.JobDetails.Data.ActionConfiguration.Configuration
+	data := details.JobDetails.Data
+	got := data.ActionConfiguration.Configuration
 	if got["OAuthToken"] != "****" || got["Repo"] != "legacy" {
 		t.Errorf("the job's configuration %v, want the OAuthToken masked", got)
+	}
+	// The artifact the job puts: where the action's output goes.
+	exec := aws.ToString(data.PipelineContext.PipelineExecutionId)
+	if outs := data.OutputArtifacts; len(outs) != 1 || aws.ToString(outs[0].Name) != "Code" ||
+		aws.ToString(outs[0].Location.S3Location.ObjectKey) != "legacy/"+exec+"/Code" {
+		t.Errorf("the job's output artifacts %+v", outs)
 	}
 }
