@@ -340,55 +340,68 @@ func TestStopExecution(t *testing.T) {
 }
 
 func TestRedriveRerunsOnlyWhatFailed(t *testing.T) {
-	var mu sync.Mutex
-	calls := map[string]int{}
-	broken := true
-	reg := states.NewRegistry()
-	reg.Register("work", func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		calls[string(in)]++
-		if broken && string(in) == `2` {
-			return nil, errors.New("item 2 is broken")
-		}
-		return in, nil
-	})
-	eng := newEngine(t, reg, nil)
-	ctx := context.Background()
-	sm := createMachine(t, eng, "Redrive", `{
-	  "StartAt": "Each",
-	  "States": {
-	    "Each": {
-	      "Type": "Map",
-	      "MaxConcurrency": 1,
-	      "ItemProcessor": {"StartAt": "Work", "States": {
-	        "Work": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "End": true}
-	      }},
-	      "End": true
-	    }
-	  }
-	}`)
-	arn := start(t, eng, sm, "x", `[1,2,3]`)
-	if d := wait(t, eng, arn); d.Status != states.StatusFailed || str(d.Error) != "errorString" {
-		t.Fatalf("first run %s %s", d.Status, str(d.Error))
+	work := func(n int) string {
+		return fmt.Sprintf(`{"StartAt": "Work", "States": {"Work": {"Type": "Task",
+		  "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "Parameters": %d, "End": true}}}`, n)
 	}
-	mu.Lock()
-	broken = false
-	mu.Unlock()
-	if _, err := eng.RedriveExecution(ctx, arn, ""); err != nil {
-		t.Fatal(err)
+	tests := []struct{ name, def string }{
+		{"map iterations", `{"StartAt": "Each", "States": {"Each": {"Type": "Map", "MaxConcurrency": 1,
+		  "ItemProcessor": {"StartAt": "Work", "States": {
+		    "Work": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work", "End": true}}},
+		  "End": true}}}`},
+		// Item 2 waits, so that the other branches have ended when it
+		// fails rather than being aborted (a redrive runs those again).
+		{"parallel branches", `{"StartAt": "Fan", "States": {"Fan": {"Type": "Parallel", "End": true,
+		  "Branches": [` + work(1) + `,` + strings.Replace(work(2), `"StartAt": "Work", "States": {`,
+			`"StartAt": "Later", "States": {"Later": {"Type": "Wait", "Seconds": 10, "Next": "Work"}, `, 1) + `,` + work(3) + `]}}}`},
 	}
-	d := wait(t, eng, arn)
-	if d.Status != states.StatusSucceeded || *d.Output != `[1,2,3]` || d.RedriveCount != 1 {
-		t.Fatalf("redriven run %s %s %v redrives %d", d.Status, str(d.Error), str(d.Output), d.RedriveCount)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			calls := map[string]int{}
+			broken := true
+			reg := states.NewRegistry()
+			reg.Register("work", func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				calls[string(in)]++
+				if broken && string(in) == `2` {
+					return nil, errors.New("item 2 is broken")
+				}
+				return in, nil
+			})
+			eng := newEngine(t, reg, states.NewVirtualClock(time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)))
+			ctx := context.Background()
+			arn := start(t, eng, createMachine(t, eng, fmt.Sprintf("Redrive%d", i), tt.def), "x", `[1,2,3]`)
+			if d := wait(t, eng, arn); d.Status != states.StatusFailed || str(d.Error) != "errorString" {
+				t.Fatalf("first run %s %s", d.Status, str(d.Error))
+			}
+			mu.Lock()
+			broken = false
+			mu.Unlock()
+			if _, err := eng.RedriveExecution(ctx, arn, ""); err != nil {
+				t.Fatal(err)
+			}
+			d := wait(t, eng, arn)
+			if d.Status != states.StatusSucceeded || str(d.Output) != `[1,2,3]` || d.RedriveCount != 1 {
+				t.Fatalf("redriven run %s %s %v redrives %d", d.Status, str(d.Error), str(d.Output), d.RedriveCount)
+			}
+			mu.Lock()
+			if calls["1"] != 1 || calls["3"] != 1 || calls["2"] != 2 {
+				t.Errorf("calls %v, want 1 and 3 once and 2 twice", calls)
+			}
+			mu.Unlock()
+			entered := map[string]int{}
+			for _, typ := range eventTypes(t, eng, arn) {
+				entered[typ]++
+			}
+			if entered["TaskStateEntered"] != 4 || entered["WaitStateEntered"] > 1 {
+				t.Errorf("states entered %v, want 4 tasks and no Wait again", entered)
+			}
+			_, err := eng.RedriveExecution(ctx, arn, "")
+			wantAPIError(t, err, states.ErrExecutionNotRedrivable)
+		})
 	}
-	mu.Lock()
-	if calls["1"] != 1 || calls["3"] != 1 || calls["2"] != 2 {
-		t.Errorf("calls %v, want items 1 and 3 once and item 2 twice", calls)
-	}
-	mu.Unlock()
-	_, err := eng.RedriveExecution(ctx, arn, "")
-	wantAPIError(t, err, states.ErrExecutionNotRedrivable)
 }
 
 func TestStateMachineOperations(t *testing.T) {
