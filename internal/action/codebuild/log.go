@@ -2,8 +2,10 @@ package codebuild
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,15 +34,22 @@ func newBuildLog(out io.Writer, now func() time.Time) *buildLog {
 	return &buildLog{out: out, now: now}
 }
 
-// mask adds secret values to hide from now on.
+// mask adds secret values to hide from now on. The log is masked line by
+// line, so a secret of several lines (a private key) is hidden line by
+// line; and the longest secrets are replaced first, so that one that holds
+// a shorter one is hidden whole, not all but the shorter one's part.
 func (l *buildLog) mask(values ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, v := range values {
-		if v != "" {
-			l.secrets = append(l.secrets, v)
+		for line := range strings.Lines(v) {
+			line = strings.TrimRight(line, "\r\n")
+			if line != "" && !slices.Contains(l.secrets, line) {
+				l.secrets = append(l.secrets, line)
+			}
 		}
 	}
+	slices.SortStableFunc(l.secrets, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 }
 
 // Write takes command output.
