@@ -27,6 +27,11 @@ const (
 	// ErrTransient marks a handler failure worth retrying (store or back-end
 	// infrastructure), never a decision.
 	ErrTransient = "Transient"
+	// ErrInvalid marks a handler failure that no retry mends: an event that
+	// is malformed or names what the pipeline version does not have. The
+	// machine does not retry it; an action's catch records it as the
+	// action's failure.
+	ErrInvalid = "Invalid"
 )
 
 // Task results sent through an action's task token; the compiled machine's

@@ -40,3 +40,13 @@ func (e *Transient) Error() string { return e.Cause }
 
 // StatesError names the error for the embedded engine.
 func (e *Transient) StatesError() (string, string) { return execution.ErrTransient, e.Cause }
+
+// Invalid is a failure that no retry mends: the event is malformed or names
+// a stage or action the pipeline version does not have. The state machine
+// does not retry it.
+type Invalid struct{ Cause string }
+
+func (e *Invalid) Error() string { return e.Cause }
+
+// StatesError names the error for the embedded engine.
+func (e *Invalid) StatesError() (string, string) { return execution.ErrInvalid, e.Cause }

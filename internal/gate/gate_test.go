@@ -340,7 +340,7 @@ func TestErrorTypeNames(t *testing.T) {
 	for _, err := range []interface {
 		error
 		StatesError() (string, string)
-	}{&StageFailed{}, &PipelineStopped{}, &RetryStage{}, &Transient{}} {
+	}{&StageFailed{}, &PipelineStopped{}, &RetryStage{}, &Transient{}, &Invalid{}} {
 		name, _ := err.StatesError()
 		if got := errName(err); got != name {
 			t.Errorf("type %s reports %s: aws-lambda-go and the engine would disagree", got, name)

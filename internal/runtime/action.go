@@ -48,7 +48,7 @@ type ActionResult struct {
 // HandleAction is the action's Lambda handler.
 func (r *Runtime) HandleAction(ctx context.Context, ev ActionEvent) (ActionResult, error) {
 	if ev.Pipeline == "" || ev.Stage == "" || ev.Action == "" || ev.Execution == "" {
-		return ActionResult{}, fmt.Errorf("action event %q: pipeline, stage, action and execution are required", ev.Op)
+		return ActionResult{}, &gate.Invalid{Cause: fmt.Sprintf("action event %q: pipeline, stage, action and execution are required", ev.Op)}
 	}
 	var (
 		res ActionResult
@@ -57,16 +57,21 @@ func (r *Runtime) HandleAction(ctx context.Context, ev ActionEvent) (ActionResul
 	switch ev.Op {
 	case OpRun:
 		if ev.Token == "" {
-			return ActionResult{}, fmt.Errorf("action event run %s/%s: no task token", ev.Stage, ev.Action)
+			return ActionResult{}, &gate.Invalid{Cause: fmt.Sprintf("action event run %s/%s: no task token", ev.Stage, ev.Action)}
 		}
 		res, err = r.run(ctx, ev)
 	case OpFailed:
 		res, err = r.recordFailure(ctx, ev)
 	default:
-		return ActionResult{}, fmt.Errorf("action event: unknown op %q", ev.Op)
+		return ActionResult{}, &gate.Invalid{Cause: fmt.Sprintf("action event: unknown op %q", ev.Op)}
 	}
 	if err != nil {
-		return res, &gate.Transient{Cause: fmt.Sprintf("action %s/%s: %v", ev.Stage, ev.Action, err)}
+		cause := fmt.Sprintf("action %s/%s: %v", ev.Stage, ev.Action, err)
+		var invalid *gate.Invalid
+		if errors.As(err, &invalid) {
+			return res, &gate.Invalid{Cause: cause}
+		}
+		return res, &gate.Transient{Cause: cause}
 	}
 	return res, nil
 }
@@ -98,7 +103,7 @@ func (r *Runtime) load(ctx context.Context, ev ActionEvent) (*attemptContext, er
 		ac.action = st.Action(ev.Action)
 	}
 	if ac.action == nil {
-		return nil, fmt.Errorf("pipeline %s version %d has no action %s in stage %s", ev.Pipeline, e.Value.PipelineVersion, ev.Action, ev.Stage)
+		return nil, &gate.Invalid{Cause: fmt.Sprintf("pipeline %s version %d has no action %s in stage %s", ev.Pipeline, e.Value.PipelineVersion, ev.Action, ev.Stage)}
 	}
 	latest, err := r.Store.LatestActionExecution(ctx, ev.Pipeline, ev.Execution, ev.Stage, ev.Action)
 	switch {

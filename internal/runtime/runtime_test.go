@@ -659,3 +659,35 @@ func TestTransitions(t *testing.T) {
 		t.Errorf("no reason: %v", err)
 	}
 }
+
+// TestActionEventErrors checks which failures of the action handler the
+// state machine retries (Transient) and which no retry mends (Invalid):
+// these go to the action's catch at once instead of being retried for a
+// minute.
+func TestActionEventErrors(t *testing.T) {
+	f := newFixture(t)
+	f.enter(t, "Source")
+	tests := []struct {
+		name string
+		ev   ActionEvent
+		want string
+	}{
+		{"an action the stage does not have", ActionEvent{Op: OpRun, Pipeline: "release", Stage: "Source", Action: "Nope", Execution: f.id, Token: "tok"}, execution.ErrInvalid},
+		{"an unknown op", ActionEvent{Op: "jump", Pipeline: "release", Stage: "Source", Action: "Checkout", Execution: f.id}, execution.ErrInvalid},
+		{"no task token", ActionEvent{Op: OpRun, Pipeline: "release", Stage: "Source", Action: "Checkout", Execution: f.id}, execution.ErrInvalid},
+		{"no execution", ActionEvent{Op: OpRun, Pipeline: "release", Stage: "Source", Action: "Checkout", Token: "tok"}, execution.ErrInvalid},
+		{"an execution the store does not hold", ActionEvent{Op: OpRun, Pipeline: "release", Stage: "Source", Action: "Checkout", Execution: "missing", Token: "tok"}, execution.ErrTransient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.rt.HandleAction(f.ctx, tt.ev)
+			var named interface{ StatesError() (string, string) }
+			if !errors.As(err, &named) {
+				t.Fatalf("error %v (%T) has no Step Functions name", err, err)
+			}
+			if name, _ := named.StatesError(); name != tt.want {
+				t.Errorf("error %q is %s, want %s", err, name, tt.want)
+			}
+		})
+	}
+}
