@@ -17,25 +17,31 @@ import (
 // on, when its configuration names it without variables.
 func (l *Local) entityURL(a *pipeline.Action) string {
 	c := a.Configuration
-	var rel string
+	var parts []string
 	switch a.ActionTypeID.Provider {
 	case "CodeCommit":
-		rel = filepath.Join("codecommit", c["RepositoryName"])
+		parts = []string{"codecommit", c["RepositoryName"]}
 	case "CodeStarSourceConnection":
-		rel = filepath.Join("git", filepath.FromSlash(c["FullRepositoryId"]))
+		parts = []string{"git", c["FullRepositoryId"]}
 	case "GitHub":
-		rel = filepath.Join("git", c["Owner"], c["Repo"])
+		parts = []string{"git", c["Owner"], c["Repo"]}
 	case "S3":
-		rel = filepath.Join("s3", c["BucketName"])
+		bucket := c["BucketName"] // the deploy action's
+		if a.ActionTypeID.Category == pipeline.CategorySource {
+			bucket = c["S3Bucket"]
+		}
+		parts = []string{"s3", bucket}
 	case "CodeBuild":
-		rel = filepath.Join("codebuild", c["ProjectName"])
+		parts = []string{"codebuild", c["ProjectName"]}
 	default:
 		return ""
 	}
-	if strings.Contains(rel, "#{") || filepath.Base(rel) == "" {
-		return ""
+	for _, p := range parts[1:] {
+		if p == "" || strings.Contains(p, "#{") {
+			return ""
+		}
 	}
-	return fileURL(filepath.Join(l.DataDir, rel))
+	return fileURL(filepath.Join(l.DataDir, filepath.FromSlash(filepath.Join(parts...))))
 }
 
 func fileURL(path string) string {
