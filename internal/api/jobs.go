@@ -106,7 +106,7 @@ func (h *Handler) getJobDetails(ctx context.Context, caller Caller, in *jobInput
 	if cfg == nil {
 		cfg = rec.Value.Input.Configuration
 	}
-	d.ActionConfiguration.Configuration = maskConfig(id, cfg)
+	d.ActionConfiguration.Configuration = pipeline.MaskSecrets(id, cfg)
 	if d.ActionConfiguration.Configuration == nil {
 		d.ActionConfiguration.Configuration = map[string]string{}
 	}

@@ -23,9 +23,6 @@ var (
 	reasonPattern  = awsjson.Model(`[a-zA-Z0-9!@ \(\)\.\*\?\-]+`)
 )
 
-// masked is how CodePipeline answers a secret value.
-const masked = "****"
-
 // name checks a pipeline, stage, action or webhook name member.
 func name(c *awsjson.Check, member, v string) *awsjson.Check {
 	return c.Required(member, v).Length(member, v, 1, 100).Pattern(member, v, namePattern)
@@ -241,7 +238,7 @@ func maskDeclaration(d *pipeline.Declaration, version int) *pipeline.Declaration
 		out.Stages[i].Actions = make([]pipeline.Action, len(st.Actions))
 		for j, a := range st.Actions {
 			out.Stages[i].Actions[j] = a
-			out.Stages[i].Actions[j].Configuration = maskConfig(a.ActionTypeID, a.Configuration)
+			out.Stages[i].Actions[j].Configuration = pipeline.MaskSecrets(a.ActionTypeID, a.Configuration)
 		}
 	}
 	return &out
@@ -262,7 +259,7 @@ func keepSecrets(d, prev *pipeline.Declaration) {
 	for _, st := range d.Stages {
 		for _, a := range st.Actions {
 			for k, v := range a.Configuration {
-				if v == masked && pipeline.IsSecret(a.ActionTypeID, k) {
+				if v == pipeline.Masked && pipeline.IsSecret(a.ActionTypeID, k) {
 					if was, ok := old[[3]string{st.Name, a.Name, k}]; ok {
 						a.Configuration[k] = was
 					}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sluice-ci/sluice/internal/awsjson"
+	"github.com/sluice-ci/sluice/internal/pipeline"
 )
 
 const github = `{"name": "p", "roleArn": "arn:aws:iam::123456789012:role/p",
@@ -50,7 +51,7 @@ func TestSecretsMaskedAndKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := maskDeclaration(d, 3)
-	if got := m.Stages[0].Actions[0].Configuration["OAuthToken"]; got != masked || *m.Version != 3 {
+	if got := m.Stages[0].Actions[0].Configuration["OAuthToken"]; got != pipeline.Masked || *m.Version != 3 {
 		t.Errorf("masked token %q, version %d", got, *m.Version)
 	}
 	if d.Stages[0].Actions[0].Configuration["OAuthToken"] != "TOKEN" {

@@ -131,24 +131,8 @@ func (h *Handler) listActionExecutions(ctx context.Context, caller Caller, in *a
 			Category: pipeline.ActionCategory(input.ActionTypeID.Category), Owner: pipeline.ActionOwner(input.ActionTypeID.Owner),
 			Provider: input.ActionTypeID.Provider, Version: input.ActionTypeID.Version,
 		}
-		input.Configuration = maskConfig(id, input.Configuration)
-		input.ResolvedConfiguration = maskConfig(id, input.ResolvedConfiguration)
+		input.Configuration = pipeline.MaskSecrets(id, input.Configuration)
+		input.ResolvedConfiguration = pipeline.MaskSecrets(id, input.ResolvedConfiguration)
 	}
 	return out, nil
-}
-
-// maskConfig returns cfg with the values of the action type's secret
-// properties masked.
-func maskConfig(id pipeline.ActionTypeID, cfg map[string]string) map[string]string {
-	if cfg == nil {
-		return nil
-	}
-	out := make(map[string]string, len(cfg))
-	for k, v := range cfg {
-		if pipeline.IsSecret(id, k) {
-			v = masked
-		}
-		out[k] = v
-	}
-	return out
 }

@@ -47,7 +47,7 @@ type webhookItem struct {
 func (h *Handler) webhookItem(w store.Webhook) webhookItem {
 	d := WebhookDefinition(w)
 	if d.AuthenticationConfiguration.SecretToken != "" {
-		d.AuthenticationConfiguration.SecretToken = masked
+		d.AuthenticationConfiguration.SecretToken = pipeline.Masked
 	}
 	item := webhookItem{
 		Definition: d, URL: h.cfg.WebhookURL(w.Name, w.URLToken), Arn: h.webhookARN(w.Name),
@@ -149,12 +149,12 @@ func targetAction(d *pipeline.Declaration, name string) *pipeline.Action {
 // webhook that has none is refused, so that "****" never becomes a secret.
 func keptSecret(def webhook.Definition, current string) (string, error) {
 	secret := def.AuthenticationConfiguration.SecretToken
-	if secret != masked || def.Authentication != webhook.AuthGitHubHMAC {
+	if secret != pipeline.Masked || def.Authentication != webhook.AuthGitHubHMAC {
 		return secret, nil
 	}
 	if current == "" {
 		return "", awsjson.Exception("InvalidWebhookAuthenticationParametersException",
-			"webhook %s: authenticationConfiguration.SecretToken is %s, as ListWebhooks shows a secret; give the secret itself", def.Name, masked)
+			"webhook %s: authenticationConfiguration.SecretToken is %s, as ListWebhooks shows a secret; give the secret itself", def.Name, pipeline.Masked)
 	}
 	return current, nil
 }
