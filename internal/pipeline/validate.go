@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sluice-ci/sluice/internal/condition"
 )
 
 // The quotas and limits of CodePipeline that validation checks.
@@ -968,10 +970,15 @@ func (v *validator) conditions(i int) {
 	}
 	if c := s.OnFailure; c != nil {
 		fat := at.field("onFailure")
+		// CodePipeline documents ROLLBACK and RETRY for a failed stage
+		// (FAIL, the default, says it plainly); SKIP, which the API model
+		// lists, means nothing once the stage has failed.
 		switch c.Result {
-		case "", ResultRollback, ResultRetry, ResultFail, ResultSkip:
+		case "", ResultRollback, ResultRetry, ResultFail:
+		case ResultSkip:
+			v.errorf(fat.field("result"), CodeInvalidCondition, "a failed stage cannot be skipped: onFailure's result is ROLLBACK, RETRY or FAIL")
 		default:
-			v.errorf(fat.field("result"), CodeInvalidValue, "result is ROLLBACK, RETRY, FAIL or SKIP, not '%s'", c.Result)
+			v.errorf(fat.field("result"), CodeInvalidValue, "result is ROLLBACK, RETRY or FAIL, not '%s'", c.Result)
 		}
 		if c.Result == ResultRollback && i == 0 {
 			v.errorf(fat.field("result"), CodeInvalidCondition, "the first stage cannot roll back: there is no earlier stage to roll back to")
@@ -987,7 +994,7 @@ func (v *validator) conditions(i int) {
 		if c.Result == "" && c.Conditions == nil {
 			v.errorf(fat, CodeInvalidCondition, "onFailure needs a result or conditions")
 		}
-		v.conditionList(i, fat, c.Conditions, maxRunOrder+1, ResultRollback, ResultFail, ResultRetry, ResultSkip)
+		v.conditionList(i, fat, c.Conditions, maxRunOrder+1, ResultRollback, ResultFail)
 	}
 }
 
@@ -1050,6 +1057,9 @@ func (v *validator) rule(i int, at path, rule *Rule, r int32) {
 		if p, ok := v.outputs[in.Name]; !ok && !v.partialOutputs || ok && (p.stage > i || p.stage == i && r == 0) {
 			v.errorf(iat, CodeInputArtifactNotProduced, "no action before this condition outputs '%s'", in.Name)
 		}
+	}
+	for _, err := range condition.CheckConfiguration(id.Provider, rule.Configuration) {
+		v.errorf(at.field("configuration"), CodeInvalidConfiguration, "%s rule: %v", id.Provider, err)
 	}
 	keys := make([]string, 0, len(rule.Configuration))
 	for k := range rule.Configuration {

@@ -232,13 +232,28 @@ var validateCases = []validateCase{
 		want: []string{"stages[0].onFailure.result InvalidCondition"}},
 	{name: "before-entry condition result", mutate: func(d *Declaration) {
 		d.Stages[3].BeforeEntry = &BeforeEntryConditions{Conditions: []Condition{{Result: ResultRollback, Rules: []Rule{{Name: "Window",
-			RuleTypeID: RuleTypeID{Category: "Rule", Owner: "AWS", Provider: "DeploymentWindow", Version: "1"}, Configuration: map[string]string{"Cron": "0 9 * * 1-5"}}}}}}
+			RuleTypeID: RuleTypeID{Category: "Rule", Owner: "AWS", Provider: "DeploymentWindow", Version: "1"}, Configuration: map[string]string{"Cron": "* * 9-17 ? * MON-FRI"}}}}}}
 	}, want: []string{"stages[3].beforeEntry.conditions[0].result InvalidCondition"}},
 	{name: "before-entry condition", mutate: func(d *Declaration) {
 		d.Stages[3].BeforeEntry = &BeforeEntryConditions{Conditions: []Condition{{Result: ResultFail, Rules: []Rule{{Name: "Window",
-			RuleTypeID: RuleTypeID{Category: "Rule", Owner: "AWS", Provider: "DeploymentWindow", Version: "1"}, Configuration: map[string]string{"Cron": "0 9 * * 1-5"}}}}}}
+			RuleTypeID: RuleTypeID{Category: "Rule", Owner: "AWS", Provider: "DeploymentWindow", Version: "1"}, Configuration: map[string]string{"Cron": "* * 9-17 ? * MON-FRI"}}}}}}
 	}},
 
+	{name: "skip on failure", mutate: func(d *Declaration) { d.Stages[3].OnFailure = &FailureConditions{Result: ResultSkip} },
+		want: []string{"stages[3].onFailure.result InvalidCondition"}},
+	{name: "retry on failure in a condition", mutate: func(d *Declaration) {
+		d.Stages[3].OnFailure = &FailureConditions{Conditions: []Condition{{Result: ResultRetry, Rules: []Rule{{Name: "Window",
+			RuleTypeID: RuleTypeID{Category: "Rule", Owner: "AWS", Provider: "DeploymentWindow", Version: "1"}, Configuration: map[string]string{"Cron": "* * 9-17 ? * MON-FRI"}}}}}}
+	}, want: []string{"stages[3].onFailure.conditions[0].result InvalidCondition"}},
+	{name: "deployment window cron", mutate: func(d *Declaration) {
+		d.Stages[3].BeforeEntry = &BeforeEntryConditions{Conditions: []Condition{{Result: ResultFail, Rules: []Rule{{Name: "Window",
+			RuleTypeID: RuleTypeID{Category: "Rule", Owner: "AWS", Provider: "DeploymentWindow", Version: "1"}, Configuration: map[string]string{"Cron": "0 9-17 ? * MON-FRI *"}}}}}}
+	}, want: []string{"stages[3].beforeEntry.conditions[0].rules[0].configuration InvalidConfiguration"}, message: "hours field"},
+	{name: "variable check operator", mutate: func(d *Declaration) {
+		d.Stages[3].BeforeEntry = &BeforeEntryConditions{Conditions: []Condition{{Result: ResultSkip, Rules: []Rule{{Name: "Branch",
+			RuleTypeID:    RuleTypeID{Category: "Rule", Owner: "AWS", Provider: "VariableCheck", Version: "1"},
+			Configuration: map[string]string{"Variable": "#{SourceVariables.BranchName}", "Value": "main", "Operator": "IS"}}}}}}
+	}, want: []string{"stages[3].beforeEntry.conditions[0].rules[0].configuration InvalidConfiguration"}, message: "Operator"},
 	// Variables.
 	{name: "unknown namespace", mutate: func(d *Declaration) { d.action(approveAt).Configuration["CustomData"] = "#{BuildVariable.Version}" },
 		want: []string{approveAt + ".configuration.CustomData UnknownNamespace"}, message: "did you mean 'BuildVariables'?"},
