@@ -11,8 +11,13 @@
 //
 //	<stage>: enter        Task, lambda:invoke.waitForTaskToken on the gate,
 //	                      which answers the token at once (stage free,
-//	                      transition open) or parks it. Superseded and
-//	                      PipelineStopped are caught into terminal states.
+//	                      transition open, entry conditions met) or parks
+//	                      it. Superseded and PipelineStopped are caught into
+//	                      terminal states; StageSkipped and
+//	                      EntryConditionFailed (an entry condition engaged
+//	                      SKIP or FAIL, or a rollback execution passes a
+//	                      stage it does not run) are caught into the
+//	                      stage's exit, the error at $.h.
 //	                      Its ResultSelector writes the stage's runOrder
 //	                      groups into the state as a list (below), and it
 //	                      goes to the state for the size of the first group.
@@ -24,13 +29,24 @@
 //	                      list; if the group just run halted, or no group is
 //	                      left, it goes to the exit of the group's stage,
 //	                      else to the state for the next group's size.
-//	<stage>: exit         Task on the gate: records the stage (succeeded,
-//	                      failed on halt, or stopped), releases it and lets
-//	                      the next waiter in. A failed or stopped stage ends
-//	                      the execution with StageFailed or PipelineStopped.
+//	<stage>: exit         Task on the gate, given $.h (the last group's
+//	                      {"halt": bool}, or the entry's caught error):
+//	                      evaluates the onSuccess or onFailure conditions,
+//	                      records the stage (succeeded, skipped, failed, or
+//	                      stopped), releases it and lets the next waiter in.
+//	                      A failed or stopped stage ends the execution with
+//	                      StageFailed or PipelineStopped (after starting a
+//	                      rollback execution when onFailure says ROLLBACK).
 //	                      RetryStageExecution redrives the execution from
-//	                      here: the gate then answers RetryStage, caught back
-//	                      to the stage's entry.
+//	                      here, and onFailure's RETRY retries from here at
+//	                      once, keeping the stage: the gate then answers
+//	                      RetryStage, caught back to the stage's entry.
+//
+// Stage conditions add no state: they live in the gates. A closed
+// deployment window parks the entry token until a wake-up the runtime
+// schedules (or OverrideStageCondition) answers it; a skipped stage costs
+// its two gates; an automatic retry costs the stage's states once more, as
+// a RetryStageExecution does.
 //
 // Every action runs as a lambda:invoke.waitForTaskToken Task on the action
 // handler, with TimeoutSecondsPath on its own timeout (CodePipeline's quota
@@ -355,6 +371,7 @@ func (c compiler) stage(m *Machine, i int, gs [][]*pipeline.Action) {
 		Catch: []catcher{
 			{ErrorEquals: []string{execution.ErrSuperseded}, Next: StateSuperseded},
 			{ErrorEquals: []string{execution.ErrPipelineStopped}, Next: StateStopped},
+			{ErrorEquals: []string{execution.ErrStageSkipped, execution.ErrEntryRefused}, ResultPath: "$.h", Next: exit},
 		},
 		Next: groupState(kind(len(gs[0]))),
 	}
@@ -363,7 +380,7 @@ func (c compiler) stage(m *Machine, i int, gs [][]*pipeline.Action) {
 		Resource: c.opts.GateARN(),
 		Parameters: map[string]any{
 			"op": "exit", "pipeline": c.d.Name, "stage": st.Name, "last": last,
-			"execution.$": "$$.Execution.Name", "halt.$": "$.h.halt",
+			"execution.$": "$$.Execution.Name", "h.$": "$.h",
 		},
 		ResultPath: nullPath,
 		Retry:      transientRetry,

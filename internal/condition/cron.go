@@ -315,19 +315,20 @@ func (w *Window) Open(t time.Time) bool {
 	return w.matchDay(t.Year(), t.Month(), t.Day()) && w.hours[t.Hour()] && w.minutes[t.Minute()]
 }
 
-// horizon bounds the search for the next opening when every year matches:
-// the calendar repeats itself every 28 years.
-const horizon = 29 * 366
+// horizon bounds the search for the next opening, in years from the
+// start: the calendar repeats itself every 28 years.
+const horizon = 29
 
 // Next returns the first minute from t on (t itself when the window is
 // open) that the window allows, and false when it never opens again.
 func (w *Window) Next(t time.Time) (time.Time, bool) {
 	t = t.In(w.loc).Truncate(time.Minute)
 	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, w.loc)
-	for range horizon {
+	for day.Year() <= t.Year()+horizon || w.years != nil && day.Year() <= maxYear {
 		y, m, d := day.Date()
-		if w.years != nil && y > maxYear {
-			break
+		if w.years != nil && !w.years[y] {
+			day = time.Date(y+1, time.January, 1, 0, 0, 0, 0, w.loc)
+			continue
 		}
 		if w.matchDay(y, m, d) {
 			for h := range 24 {

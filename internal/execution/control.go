@@ -78,6 +78,8 @@ func Retry(r RetryRequest, now time.Time) (store.StageExecution, store.PipelineE
 	}
 	se.NextAttempt = se.Attempt + 1
 	se.RetryMode = r.Mode
+	se.ManualRetries++
+	se.LatestRetryTrigger = store.RetryManual
 	se.LastUpdateTime = now
 	e.Status = store.ExecutionInProgress
 	e.StatusSummary = ""
@@ -116,6 +118,30 @@ func EnterStage(existing *store.StageExecution, pipeline, executionID, stage str
 	return se
 }
 
+// MaxAutoRetries is how many times a stage's onFailure result RETRY
+// retries it in one execution: CodePipeline allows one automatic retry.
+const MaxAutoRetries = 1
+
+// AutoRetry decides the automatic retry of a failed stage (onFailure
+// result RETRY, with mode FAILED_ACTIONS or ALL_ACTIONS): the stage goes
+// again at its next attempt, as after RetryStageExecution, while fewer than
+// MaxAutoRetries retries were made. An execution being stopped is not
+// retried.
+func AutoRetry(se store.StageExecution, e store.PipelineExecution, mode string, now time.Time) (store.StageExecution, bool) {
+	if se.AutoRetries >= MaxAutoRetries || e.Status != store.ExecutionInProgress {
+		return se, false
+	}
+	if mode == "" {
+		mode = RetryAllActions
+	}
+	se.NextAttempt = se.Attempt + 1
+	se.RetryMode = mode
+	se.AutoRetries++
+	se.LatestRetryTrigger = store.RetryAutomated
+	se.LastUpdateTime = now
+	return se, true
+}
+
 // Outcome is how a stage ends.
 type Outcome int
 
@@ -124,6 +150,13 @@ const (
 	Completed Outcome = iota
 	// FailedActions: an action failed (or timed out, or was rejected).
 	FailedActions
+	// Skipped: an entry condition engaged SKIP; no action ran.
+	Skipped
+	// EntryRefused: an entry condition engaged FAIL; no action ran.
+	EntryRefused
+	// SuccessRefused: every action succeeded, but an onSuccess condition
+	// engaged FAIL or ROLLBACK.
+	SuccessRefused
 )
 
 // FinishStage returns the stage and execution records for a stage that ends
@@ -142,12 +175,21 @@ func FinishStage(se store.StageExecution, e store.PipelineExecution, outcome Out
 			se.Status = store.StageSucceeded
 		}
 		return se, e, ErrPipelineStopped
-	case outcome == FailedActions:
+	case outcome == FailedActions || outcome == EntryRefused || outcome == SuccessRefused:
 		se.Status, e.Status = store.StageFailed, store.ExecutionFailed
 		e.StatusSummary = "Stage " + se.StageName + " failed"
+		switch outcome {
+		case EntryRefused:
+			e.StatusSummary += ": its entry conditions were not met"
+		case SuccessRefused:
+			e.StatusSummary += ": its success conditions were not met"
+		}
 		return se, e, ErrStageFailed
 	}
 	se.Status = store.StageSucceeded
+	if outcome == Skipped {
+		se.Status = store.StageSkipped
+	}
 	if last {
 		e.Status = store.ExecutionSucceeded
 	}

@@ -24,6 +24,15 @@ const (
 	// execution is redriven after RetryStageExecution; the machine catches it
 	// and enters the stage again.
 	ErrRetryStage = "RetryStage"
+	// ErrStageSkipped fails the entry gate of a stage whose entry
+	// conditions engaged SKIP, or that a rollback execution does not run;
+	// the machine catches it into the stage's exit, which lets the
+	// execution go on.
+	ErrStageSkipped = "StageSkipped"
+	// ErrEntryRefused fails the entry gate of a stage whose entry
+	// conditions engaged FAIL; the machine catches it into the stage's
+	// exit, which fails the stage and ends the execution.
+	ErrEntryRefused = "EntryConditionFailed"
 	// ErrTransient marks a handler failure worth retrying (store or back-end
 	// infrastructure), never a decision.
 	ErrTransient = "Transient"

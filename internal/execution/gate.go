@@ -23,6 +23,9 @@ type Decision struct {
 	Control    store.StageControl
 	Entered    []string
 	Superseded []string
+	// Tokens are the entry tokens of the executions that entered, by
+	// execution: Park and Answer find their callbacks in the outbox by them.
+	Tokens map[string]string
 }
 
 var emptyOutput = json.RawMessage(`{}`)
@@ -36,9 +39,20 @@ var emptyOutput = json.RawMessage(`{}`)
 func Enter(c store.StageControl, mode string, a Arrival, now time.Time) Decision {
 	c = clone(c)
 	d := Decision{}
+	if i := parkedIndex(c, a.ExecutionID); i >= 0 {
+		// Let in already, its entry conditions waiting: the redelivered
+		// entry's token is the one to answer.
+		c.Parked[i].TaskToken = a.TaskToken
+		d.Control = c
+		return d
+	}
 	if c.Holder == a.ExecutionID {
+		// Arriving again: a redelivered entry, or a stage that onFailure
+		// retries while it holds it. It enters again.
 		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: a.TaskToken, Output: emptyOutput})
 		d.Control = c
+		d.Entered = []string{a.ExecutionID}
+		d.Tokens = map[string]string{a.ExecutionID: a.TaskToken}
 		return d
 	}
 	if i := waiterIndex(c, a.ExecutionID); i >= 0 {
@@ -66,6 +80,9 @@ func Leave(c store.StageControl, mode string, executionID string, now time.Time)
 	if i := waiterIndex(c, executionID); i >= 0 {
 		c.Waiters = slices.Delete(c.Waiters, i, i+1)
 	}
+	if i := parkedIndex(c, executionID); i >= 0 {
+		c.Parked = slices.Delete(c.Parked, i, i+1)
+	}
 	return promote(c, mode, now, Decision{})
 }
 
@@ -77,7 +94,81 @@ func Withdraw(c store.StageControl, mode, executionID, errName, cause string, no
 		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: c.Waiters[i].TaskToken, Error: errName, Cause: cause})
 		c.Waiters = slices.Delete(c.Waiters, i, i+1)
 	}
+	if i := parkedIndex(c, executionID); i >= 0 {
+		// Let in, waiting for its entry conditions: it leaves the stage.
+		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: c.Parked[i].TaskToken, Error: errName, Cause: cause})
+		c.Parked = slices.Delete(c.Parked, i, i+1)
+		if c.Holder == executionID {
+			c.Holder, c.HolderSince = "", time.Time{}
+		}
+	}
 	return promote(c, mode, now, Decision{})
+}
+
+// Parks reports whether an execution is let into the stage and waits for
+// its entry conditions.
+func Parks(c store.StageControl, executionID string) bool { return parkedIndex(c, executionID) >= 0 }
+
+// Park holds back the entry of an execution the decision let in, whose
+// entry conditions wait until until: its callback leaves the outbox and its
+// token is kept with the stage.
+func Park(d Decision, executionID string, until time.Time) Decision {
+	token, ok := d.Tokens[executionID]
+	if !ok {
+		return d
+	}
+	d.Control = clone(d.Control)
+	d.Control.Outbox = slices.DeleteFunc(d.Control.Outbox, func(s store.TokenSend) bool { return s.TaskToken == token })
+	d.Control.Parked = append(d.Control.Parked, store.Parked{PipelineExecutionID: executionID, TaskToken: token, Until: until})
+	return d
+}
+
+// Refuse fails the entry of an execution the decision let in with errName
+// (its entry conditions engaged SKIP or FAIL): the state machine takes it
+// to the stage's exit, which records the stage and releases it.
+func Refuse(d Decision, executionID, errName, cause string) Decision {
+	token, ok := d.Tokens[executionID]
+	if !ok {
+		return d
+	}
+	d.Control = clone(d.Control)
+	for i, s := range d.Control.Outbox {
+		if s.TaskToken == token {
+			d.Control.Outbox[i] = store.TokenSend{TaskToken: token, Error: errName, Cause: cause}
+		}
+	}
+	return d
+}
+
+// Unpark answers the entry of a parked execution: with success when errName
+// is empty (its conditions are met or overridden), else with errName. It
+// returns false when the execution is not parked.
+func Unpark(c store.StageControl, executionID, errName, cause string) (store.StageControl, bool) {
+	i := parkedIndex(c, executionID)
+	if i < 0 {
+		return c, false
+	}
+	c = clone(c)
+	send := store.TokenSend{TaskToken: c.Parked[i].TaskToken, Output: emptyOutput}
+	if errName != "" {
+		send = store.TokenSend{TaskToken: send.TaskToken, Error: errName, Cause: cause}
+	}
+	c.Outbox = append(c.Outbox, send)
+	c.Parked = slices.Delete(c.Parked, i, i+1)
+	if len(c.Parked) == 0 {
+		c.Parked = nil
+	}
+	return c, true
+}
+
+// Repark sets when a parked execution's entry conditions are evaluated
+// again.
+func Repark(c store.StageControl, executionID string, until time.Time) store.StageControl {
+	if i := parkedIndex(c, executionID); i >= 0 {
+		c = clone(c)
+		c.Parked[i].Until = until
+	}
+	return c
 }
 
 // DisableInbound closes a stage's inbound transition. Executions already in
@@ -142,6 +233,10 @@ func promote(c store.StageControl, mode string, now time.Time, d Decision) Decis
 	}
 	for _, w := range enter {
 		d.Entered = append(d.Entered, w.PipelineExecutionID)
+		if d.Tokens == nil {
+			d.Tokens = map[string]string{}
+		}
+		d.Tokens[w.PipelineExecutionID] = w.TaskToken
 		c.LatestExecutionID = w.PipelineExecutionID
 		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: w.TaskToken, Output: emptyOutput})
 	}
@@ -164,9 +259,14 @@ func waiterIndex(c store.StageControl, id string) int {
 	return slices.IndexFunc(c.Waiters, func(w store.Waiter) bool { return w.PipelineExecutionID == id })
 }
 
+func parkedIndex(c store.StageControl, id string) int {
+	return slices.IndexFunc(c.Parked, func(p store.Parked) bool { return p.PipelineExecutionID == id })
+}
+
 func clone(c store.StageControl) store.StageControl {
 	c.Waiters = slices.Clone(c.Waiters)
 	c.Outbox = slices.Clone(c.Outbox)
+	c.Parked = slices.Clone(c.Parked)
 	return c
 }
 

@@ -74,7 +74,9 @@ func TestEnter(t *testing.T) {
 		{"disabled transition in parallel mode: all wait", store.StageControl{Inbound: disabled, Waiters: waiters(1)}, store.ModeParallel, arrival(2),
 			"holder= waiters=[e1 e2] entered=[] superseded=[] outbox=[]"},
 		{"redelivered arrival of the holder is answered again", store.StageControl{Holder: "e1"}, store.ModeSuperseded, arrival(1),
-			"holder=e1 waiters=[] entered=[] superseded=[] outbox=[tok1]"},
+			"holder=e1 waiters=[] entered=[e1] superseded=[] outbox=[tok1]"},
+		{"redelivered arrival of a parked execution keeps it parked", store.StageControl{Holder: "e1", Parked: []store.Parked{{PipelineExecutionID: "e1", TaskToken: "old"}}},
+			store.ModeSuperseded, arrival(1), "holder=e1 waiters=[] entered=[] superseded=[] outbox=[]"},
 		{"redelivered arrival of a waiter keeps its place", store.StageControl{Holder: "e1", Waiters: waiters(2, 3)}, store.ModeQueued, arrival(2),
 			"holder=e1 waiters=[e2 e3] entered=[] superseded=[] outbox=[]"},
 	}

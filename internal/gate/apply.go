@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/sluice-ci/sluice/internal/execution"
@@ -31,16 +32,15 @@ func (h *Handler) Apply(ctx context.Context, pipeline, stage string, step Step) 
 		if err != nil {
 			return d, err
 		}
+		d, more, wakes, err := h.consequences(ctx, pipeline, stage, d, now)
+		if err != nil {
+			return d, err
+		}
 		cw, err := store.StageControlWrite(store.Versioned[store.StageControl]{Value: d.Control, Version: c.Version})
 		if err != nil {
 			return d, err
 		}
-		writes = append([]store.Write{cw}, writes...)
-		more, err := h.consequences(ctx, pipeline, stage, d, now)
-		if err != nil {
-			return d, err
-		}
-		writes = append(writes, more...)
+		writes = append(append([]store.Write{cw}, writes...), more...)
 		err = h.Store.Transact(ctx, writes...)
 		if errors.Is(err, store.ErrConditionFailed) {
 			continue
@@ -48,19 +48,27 @@ func (h *Handler) Apply(ctx context.Context, pipeline, stage string, step Step) 
 		if err != nil {
 			return d, fmt.Errorf("write stage %s: %w", stage, err)
 		}
+		for id, at := range wakes {
+			if err := h.Alarms.Set(ctx, at, pipeline, stage, id); err != nil {
+				return d, fmt.Errorf("set the alarm of stage %s for %s: %w", stage, id, err)
+			}
+		}
 		return d, h.Flush(ctx, pipeline, stage)
 	}
 	return execution.Decision{}, fmt.Errorf("write stage %s: still conflicting after %d attempts", stage, maxConflicts)
 }
 
 // consequences are the record writes a decision implies: superseded
-// executions end Superseded, executions let in get their stage record.
-func (h *Handler) consequences(ctx context.Context, pipeline, stage string, d execution.Decision, now time.Time) ([]store.Write, error) {
+// executions end Superseded, executions let in get their stage record and
+// have the stage's entry conditions evaluated, which may park or refuse
+// their entry (the decision returned) and ask for alarms (by execution).
+func (h *Handler) consequences(ctx context.Context, pipeline, stage string, d execution.Decision, now time.Time) (execution.Decision, []store.Write, map[string]time.Time, error) {
 	var writes []store.Write
+	var wakes map[string]time.Time
 	for _, id := range d.Superseded {
 		e, err := h.Store.GetPipelineExecution(ctx, pipeline, id)
 		if err != nil {
-			return nil, fmt.Errorf("read superseded execution %s: %w", id, err)
+			return d, nil, nil, fmt.Errorf("read superseded execution %s: %w", id, err)
 		}
 		if e.Value.Status != store.ExecutionInProgress {
 			continue
@@ -70,7 +78,7 @@ func (h *Handler) consequences(ctx context.Context, pipeline, stage string, d ex
 		e.Value.LastUpdateTime = now
 		w, err := store.PipelineExecutionWrite(e)
 		if err != nil {
-			return nil, err
+			return d, nil, nil, err
 		}
 		writes = append(writes, w)
 	}
@@ -81,19 +89,38 @@ func (h *Handler) consequences(ctx context.Context, pipeline, stage string, d ex
 		case err == nil:
 			existing = &se.Value
 		case !errors.Is(err, store.ErrNotFound):
-			return nil, fmt.Errorf("read stage execution %s/%s: %w", id, stage, err)
+			return d, nil, nil, fmt.Errorf("read stage execution %s/%s: %w", id, stage, err)
 		}
 		next := execution.EnterStage(existing, pipeline, id, stage, now)
-		if existing != nil && *existing == next {
+		if existing != nil && reflect.DeepEqual(*existing, next) {
 			continue
+		}
+		if existing == nil {
+			e, err := h.Store.GetPipelineExecution(ctx, pipeline, id)
+			if err != nil {
+				return d, nil, nil, fmt.Errorf("read pipeline execution %s: %w", id, err)
+			}
+			if e.Value.ExecutionType == store.TypeRollback {
+				next.Type = store.TypeRollback
+			}
+			var until time.Time
+			if d, until, err = h.entry(ctx, e.Value, &next, d, now); err != nil {
+				return d, nil, nil, err
+			}
+			if !until.IsZero() {
+				if wakes == nil {
+					wakes = map[string]time.Time{}
+				}
+				wakes[id] = until
+			}
 		}
 		w, err := store.StageExecutionWrite(store.Versioned[store.StageExecution]{Value: next, Version: se.Version})
 		if err != nil {
-			return nil, err
+			return d, nil, nil, err
 		}
 		writes = append(writes, w)
 	}
-	return writes, nil
+	return d, writes, wakes, nil
 }
 
 // Flush delivers a stage's undelivered callbacks and removes them from its

@@ -20,7 +20,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sluice-ci/sluice/internal/condition"
 	"github.com/sluice-ci/sluice/internal/execution"
+	"github.com/sluice-ci/sluice/internal/pipeline"
 	"github.com/sluice-ci/sluice/internal/store"
 )
 
@@ -55,8 +57,19 @@ type Event struct {
 	Token string `json:"token,omitempty"`
 	// Last marks the exit of the pipeline's last stage.
 	Last bool `json:"last,omitempty"`
-	// Halt is true at an exit when an action of the stage did not succeed.
+	// Halt is true at an exit when an action of the stage did not succeed
+	// (machines compiled before H was given).
 	Halt bool `json:"halt,omitempty"`
+	// H is what an exit is given: the last runOrder group's {"halt":
+	// bool}, or the error that the machine caught at the stage's entry.
+	H *Exit `json:"h,omitempty"`
+}
+
+// Exit is an exit gate's $.h.
+type Exit struct {
+	Halt  bool   `json:"halt,omitempty"`
+	Error string `json:"Error,omitempty"`
+	Cause string `json:"Cause,omitempty"`
 }
 
 // Result says what the gate did; the state machine ignores it (the entry
@@ -68,11 +81,39 @@ type Result struct {
 	Status string `json:"status"`
 }
 
+// Conditions is the port to what a stage's conditions and results need
+// beyond the store: the declaration, the evaluation of rules with the
+// execution's variables resolved, and rollback executions. The runtime
+// implements it.
+type Conditions interface {
+	// Stage returns a stage of a version of a pipeline's declaration.
+	Stage(ctx context.Context, pipeline string, version int, stage string) (*pipeline.Stage, error)
+	// Evaluate runs the rules of a stage's condition of kind for an
+	// execution at now.
+	Evaluate(ctx context.Context, e store.PipelineExecution, stage, kind string, c pipeline.Condition, now time.Time) (store.ConditionRun, error)
+	// Rollback starts the rollback execution of a stage that failed in e,
+	// to the last execution that succeeded in it; starting it again is
+	// harmless, and a stage with no such execution is not rolled back.
+	Rollback(ctx context.Context, e store.PipelineExecution, stage string) error
+}
+
+// Alarms is the port that wakes the gate at a time: a stage's entry whose
+// conditions wait (a closed deployment window) is evaluated again then,
+// through Handler.Wake. Locally the runtime keeps the timers on the
+// engine's clock; in the cloud a one-time schedule invokes the gate.
+type Alarms interface {
+	Set(ctx context.Context, at time.Time, pipeline, stage, execution string) error
+}
+
 // Handler is the gate.
 type Handler struct {
 	Store  *store.Store
 	Tokens TaskTokens
 	Now    func() time.Time // time.Now when nil
+	// Conditions and Alarms serve stage conditions and onFailure results;
+	// without them, stages have neither.
+	Conditions Conditions
+	Alarms     Alarms
 }
 
 func (h *Handler) now() time.Time {
@@ -127,6 +168,19 @@ func (h *Handler) enter(ctx context.Context, ev Event) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("read pipeline execution %s: %w", ev.Execution, err)
 	}
+	if rb := e.Value.Rollback; rb != nil && rb.StageName != ev.Stage {
+		// A rollback execution runs its stage only: it passes the others
+		// without entering them.
+		return Result{Status: store.StageSkipped}, h.deliver(ctx, store.TokenSend{TaskToken: ev.Token,
+			Error: execution.ErrStageSkipped, Cause: "Rollback execution " + ev.Execution + " runs stage " + rb.StageName + " only."})
+	}
+	if se, err := h.Store.GetStageExecution(ctx, ev.Pipeline, ev.Execution, ev.Stage); err == nil && se.Value.Status == store.StageInProgress {
+		if run := se.Value.Condition(condition.BeforeEntry); run != nil && run.Result != "" {
+			// Its entry conditions refused it already: answer the same.
+			name, cause := refusal(pipeline.ConditionResult(run.Result), ev.Stage)
+			return Result{Status: run.Result}, h.deliver(ctx, store.TokenSend{TaskToken: ev.Token, Error: name, Cause: cause})
+		}
+	}
 	switch e.Value.Status {
 	case store.ExecutionInProgress:
 	case store.ExecutionStopping, store.ExecutionStopped:
@@ -152,28 +206,56 @@ func (h *Handler) enter(ctx context.Context, ev Event) (Result, error) {
 	switch {
 	case slices.Contains(d.Superseded, ev.Execution):
 		return Result{Status: store.ExecutionSuperseded}, nil
+	case execution.Parks(d.Control, ev.Execution):
+		return Result{Status: "WaitingForConditions"}, nil
 	case d.Control.Holder == ev.Execution || slices.Contains(d.Entered, ev.Execution):
 		return Result{Status: "Entered"}, nil
 	}
 	return Result{Status: "Waiting"}, nil
 }
 
+// refusal is the error that fails a stage's entry when its entry
+// conditions engage result.
+func refusal(result pipeline.ConditionResult, stage string) (string, string) {
+	if result == pipeline.ResultSkip {
+		return execution.ErrStageSkipped, "The entry conditions of stage " + stage + " were not met: the stage is skipped."
+	}
+	return execution.ErrEntryRefused, "The entry conditions of stage " + stage + " were not met: the stage fails."
+}
+
 // exit records how a stage ended, releases it and lets the next waiter in.
+// It evaluates the stage's onSuccess or onFailure conditions and applies
+// onFailure's result: RETRY goes back to the stage's entry, keeping the
+// stage; ROLLBACK fails the stage and starts a rollback execution.
 func (h *Handler) exit(ctx context.Context, ev Event) (Result, error) {
 	now := h.now()
 	se, err := h.Store.GetStageExecution(ctx, ev.Pipeline, ev.Execution, ev.Stage)
+	if errors.Is(err, store.ErrNotFound) && ev.H != nil && ev.H.Error == execution.ErrStageSkipped {
+		// A stage a rollback execution passes: nothing was entered.
+		return Result{Status: store.StageSkipped}, nil
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("read stage execution %s/%s: %w", ev.Execution, ev.Stage, err)
 	}
 	if se.Value.NextAttempt > se.Value.Attempt {
-		// Redriven after RetryStageExecution: back to the stage's entry.
+		// Redriven after RetryStageExecution, or retried by onFailure:
+		// back to the stage's entry.
 		return Result{Status: se.Value.Status}, &RetryStage{Stage: ev.Stage, Attempt: se.Value.NextAttempt}
 	}
 	outcome := execution.Completed
-	if ev.Halt {
+	switch {
+	case ev.H != nil && ev.H.Error == execution.ErrStageSkipped:
+		outcome = execution.Skipped
+	case ev.H != nil && ev.H.Error == execution.ErrEntryRefused:
+		outcome = execution.EntryRefused
+	case ev.Halt || ev.H != nil && ev.H.Halt:
 		outcome = execution.FailedActions
 	}
-	var stageStatus, errName string
+	var (
+		stageStatus, errName string
+		retry, rollback      bool
+		final                store.PipelineExecution
+	)
 	_, err = h.Apply(ctx, ev.Pipeline, ev.Stage, func(ctx context.Context, c store.StageControl) (execution.Decision, []store.Write, error) {
 		// Read both records again on every attempt: a conflict may come from
 		// either.
@@ -185,14 +267,28 @@ func (h *Handler) exit(ctx context.Context, ev Event) (Result, error) {
 		if err != nil {
 			return execution.Decision{}, nil, fmt.Errorf("read pipeline execution: %w", err)
 		}
+		retry, rollback, final = false, false, e.Value
 		d := execution.Leave(c, e.Value.ExecutionMode, ev.Execution, now)
 		if se.Value.Status != store.StageInProgress {
 			// A redelivered exit: the stage ended already; answer the same.
 			stageStatus, errName = se.Value.Status, endedError(se.Value.Status, e.Value.Status)
+			rollback = rollsBack(e.Value, se.Value)
 			return d, nil, nil
 		}
-		ns, ne, name := execution.FinishStage(se.Value, e.Value, outcome, ev.Last, now)
-		stageStatus, errName = ns.Status, name
+		ns, ended, err := h.results(ctx, e.Value, se.Value, outcome, now)
+		if err != nil {
+			return d, nil, err
+		}
+		if ns.NextAttempt > ns.Attempt {
+			// onFailure's RETRY: the stage stays held and goes again.
+			retry, stageStatus = true, ns.Status
+			sw, err := store.StageExecutionWrite(store.Versioned[store.StageExecution]{Value: ns, Version: se.Version})
+			return execution.Decision{Control: c}, []store.Write{sw}, err
+		}
+		last := ev.Last || e.Value.Rollback != nil && e.Value.Rollback.StageName == ev.Stage
+		ns, ne, name := execution.FinishStage(ns, e.Value, ended, last, now)
+		stageStatus, errName, final = ns.Status, name, ne
+		rollback = rollsBack(ne, ns)
 		sw, err := store.StageExecutionWrite(store.Versioned[store.StageExecution]{Value: ns, Version: se.Version})
 		if err != nil {
 			return d, nil, err
@@ -202,6 +298,14 @@ func (h *Handler) exit(ctx context.Context, ev Event) (Result, error) {
 	})
 	if err != nil {
 		return Result{}, err
+	}
+	if retry {
+		return Result{Status: stageStatus}, &RetryStage{Stage: ev.Stage, Attempt: se.Value.Attempt + 1}
+	}
+	if rollback {
+		if err := h.Conditions.Rollback(ctx, final, ev.Stage); err != nil {
+			return Result{}, fmt.Errorf("start the rollback of stage %s: %w", ev.Stage, err)
+		}
 	}
 	res := Result{Status: stageStatus}
 	switch errName {

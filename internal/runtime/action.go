@@ -142,7 +142,7 @@ func (r *Runtime) run(ctx context.Context, ev ActionEvent) (ActionResult, error)
 	}
 
 	now := r.now()
-	all, err := r.prior(ctx, ac)
+	all, err := r.priorOf(ctx, ac)
 	if err != nil {
 		return ActionResult{}, err
 	}
@@ -201,21 +201,29 @@ func (r *Runtime) run(ctx context.Context, ev ActionEvent) (ActionResult, error)
 	return r.complete(ctx, ac.exec.Value, rec, res, job.OutputArtifacts, ev.Token)
 }
 
-// prior returns the latest attempts, in this execution, of the actions an
-// action depends on: those that produce its input artifacts and those whose
-// namespaces its configuration, commands and environment refer to. Reading
-// only these keeps an action's cost independent of the pipeline's size.
-func (r *Runtime) prior(ctx context.Context, ac *attemptContext) ([]store.ActionExecution, error) {
+// priorOf returns the latest attempts of the actions an action depends on:
+// those that produce its input artifacts and those whose namespaces its
+// configuration, commands and environment refer to.
+func (r *Runtime) priorOf(ctx context.Context, ac *attemptContext) ([]store.ActionExecution, error) {
 	a := ac.action
 	values := slices.Collect(maps.Values(a.Configuration))
 	values = append(values, a.Commands...)
 	for _, ev := range a.EnvironmentVariables {
 		values = append(values, ev.Value)
 	}
+	return r.prior(ctx, ac.decl, ac.exec.Value, ac.stage.StageName, values, a.InputArtifacts)
+}
+
+// prior returns the latest attempts, in execution e, of the actions that
+// produce inputs or whose namespaces values refer to. A rollback execution
+// runs its stage alone: what the other stages produced is read from the
+// execution it rolls back to. Reading only these keeps an action's cost
+// independent of the pipeline's size.
+func (r *Runtime) prior(ctx context.Context, d *pipeline.Declaration, e store.PipelineExecution, stage string, values []string, inputs []pipeline.InputArtifact) ([]store.ActionExecution, error) {
 	refs := variables.Namespaces(values...)
 	type key struct{ stage, action string }
 	var deps []key
-	for _, st := range ac.decl.Stages {
+	for _, st := range d.Stages {
 		for _, other := range st.Actions {
 			k := key{st.Name, other.Name}
 			if other.Namespace != "" && slices.Contains(refs, other.Namespace) {
@@ -223,7 +231,7 @@ func (r *Runtime) prior(ctx context.Context, ac *attemptContext) ([]store.Action
 				continue
 			}
 			for _, oa := range other.OutputArtifacts {
-				if slices.ContainsFunc(a.InputArtifacts, func(ia pipeline.InputArtifact) bool { return ia.Name == oa.Name }) {
+				if slices.ContainsFunc(inputs, func(ia pipeline.InputArtifact) bool { return ia.Name == oa.Name }) {
 					deps = append(deps, k)
 					break
 				}
@@ -232,7 +240,11 @@ func (r *Runtime) prior(ctx context.Context, ac *attemptContext) ([]store.Action
 	}
 	var out []store.ActionExecution
 	for _, k := range deps {
-		l, err := r.Store.LatestActionExecution(ctx, ac.exec.Value.PipelineName, ac.exec.Value.PipelineExecutionID, k.stage, k.action)
+		from := e.PipelineExecutionID
+		if rb := e.Rollback; rb != nil && k.stage != stage {
+			from = rb.RollbackTargetPipelineExecutionID
+		}
+		l, err := r.Store.LatestActionExecution(ctx, e.PipelineName, from, k.stage, k.action)
 		switch {
 		case err == nil:
 			out = append(out, l.Value)
@@ -322,7 +334,12 @@ func (r *Runtime) job(ac *attemptContext, rec *store.ActionExecution, all []stor
 		if p == nil {
 			return nil, action.Failed(action.CodeConfigurationError, "input artifact %s was not produced by an earlier action of this execution", ia.Name)
 		}
-		in := action.Artifact{Name: ia.Name, Key: ArtifactKey(rec.PipelineName, rec.PipelineExecutionID, ia.Name)}
+		// Where its producer put it: in this execution, or in the one a
+		// rollback runs with.
+		in := action.Artifact{Name: ia.Name, Key: ArtifactKey(rec.PipelineName, p.PipelineExecutionID, ia.Name)}
+		if loc := artifactDetail(p, ia.Name).S3Location; loc.Key != "" {
+			in.Key = loc.Key
+		}
 		if p.Revision != nil {
 			in.Revision = p.Revision.RevisionID
 		}
@@ -516,7 +533,7 @@ func (r *Runtime) recordFailure(ctx context.Context, ev ActionEvent) (ActionResu
 		}
 		rec = *l
 	} else {
-		all, err := r.prior(ctx, ac)
+		all, err := r.priorOf(ctx, ac)
 		if err != nil {
 			return ActionResult{}, err
 		}

@@ -88,7 +88,7 @@ func (r *Runtime) StartPipelineExecution(ctx context.Context, in StartInput) (st
 	e := store.PipelineExecution{
 		PipelineName: in.Pipeline, PipelineVersion: p.Version, PipelineExecutionID: id,
 		Status: store.ExecutionInProgress, Variables: vars, Trigger: trigger,
-		ExecutionMode: string(d.EffectiveExecutionMode()), ExecutionType: "STANDARD",
+		ExecutionMode: string(d.EffectiveExecutionMode()), ExecutionType: store.TypeStandard,
 		StartTime: now, LastUpdateTime: now, SourceRevisions: in.SourceRevisions,
 	}
 	if err := r.Store.CreatePipelineExecution(ctx, e); err != nil && !errors.Is(err, store.ErrConditionFailed) {
@@ -140,7 +140,7 @@ func (r *Runtime) withdraw(ctx context.Context, pipelineName, stage, id, mode st
 	if err != nil {
 		return fmt.Errorf("read stage %s: %w", stage, err)
 	}
-	waiting := false
+	waiting := execution.Parks(c.Value, id)
 	for _, w := range c.Value.Waiters {
 		waiting = waiting || w.PipelineExecutionID == id
 	}
@@ -156,7 +156,24 @@ func (r *Runtime) withdraw(ctx context.Context, pipelineName, stage, id, mode st
 		}
 		e.Value.Status, e.Value.LastUpdateTime = store.ExecutionStopped, now
 		w, err := store.PipelineExecutionWrite(e)
-		return d, []store.Write{w}, err
+		if err != nil {
+			return d, nil, err
+		}
+		writes := []store.Write{w}
+		// Let in, its entry conditions waiting: the stage stops there.
+		se, err := r.Store.GetStageExecution(ctx, pipelineName, id, stage)
+		switch {
+		case err == nil && se.Value.Status == store.StageInProgress:
+			se.Value.Status, se.Value.LastUpdateTime = store.StageStopped, now
+			sw, err := store.StageExecutionWrite(se)
+			if err != nil {
+				return d, nil, err
+			}
+			writes = append(writes, sw)
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return d, nil, fmt.Errorf("read stage execution: %w", err)
+		}
+		return d, writes, nil
 	})
 	return err
 }

@@ -137,8 +137,18 @@ func (r *Runtime) OpenEngine(opts states.Options) (*states.Engine, error) {
 	}
 	m := Embedded{Engine: eng, watch: &watcher{rt: r, eng: eng, following: map[string]bool{}}}
 	r.Tokens, r.Engine = m, m
+	if r.Alarms == nil {
+		clock := opts.Clock
+		if clock == nil {
+			clock = states.RealClock{}
+		}
+		r.Alarms = clockAlarms{r: r, clock: clock}
+	}
 	eng.Resume()
 	m.watch.sweep(context.Background())
+	if err := r.resumeAlarms(context.Background()); err != nil {
+		r.log().Error("set the alarms of parked entries", "error", err)
+	}
 	return eng, nil
 }
 

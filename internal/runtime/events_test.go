@@ -73,8 +73,11 @@ func checkPayloads(t *testing.T, d *pipeline.Declaration) {
 			for k, v := range payload {
 				if strings.HasSuffix(k, ".$") {
 					k, v = strings.TrimSuffix(k, ".$"), "sample"
-					if k == "halt" {
+					switch k {
+					case "halt":
 						v = true
+					case "h":
+						v = map[string]any{"halt": true}
 					}
 				}
 				sample[k] = v

@@ -235,7 +235,7 @@ func (r *Runtime) attemptJob(ctx context.Context, rec *store.ActionExecution) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	all, err := r.prior(ctx, ac)
+	all, err := r.priorOf(ctx, ac)
 	if err != nil {
 		return nil, nil, err
 	}

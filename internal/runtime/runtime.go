@@ -68,6 +68,9 @@ type Runtime struct {
 	// Log receives what fails in the background (settling an ended
 	// execution); nil discards it.
 	Log *slog.Logger
+	// Alarms wakes the gate for entry conditions that wait; OpenEngine
+	// sets timers on the engine's clock when it is nil.
+	Alarms gate.Alarms
 
 	declMu sync.Mutex
 	decls  map[declKey]*pipeline.Declaration
@@ -101,7 +104,7 @@ func (r *Runtime) newID() string {
 
 // Gate returns the gate handler over the runtime's store and tokens.
 func (r *Runtime) Gate() *gate.Handler {
-	return &gate.Handler{Store: r.Store, Tokens: r.Tokens, Now: r.Now}
+	return &gate.Handler{Store: r.Store, Tokens: r.Tokens, Now: r.Now, Conditions: gateConditions{r}, Alarms: r.Alarms}
 }
 
 // HandleGate is the gate's Lambda handler.

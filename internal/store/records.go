@@ -80,6 +80,9 @@ type PipelineExecution struct {
 	SourceRevisions []SourceRevisionOverride `json:"sourceRevisions,omitempty"`
 	// Abandon is set by StopPipelineExecution with abandon=true.
 	Abandon bool `json:"abandon,omitempty"`
+	// Rollback is set on an execution of type ROLLBACK: the stage it rolls
+	// back and the execution whose artifacts and variables it runs with.
+	Rollback *RollbackMetadata `json:"rollbackMetadata,omitempty"`
 	// StoredStatus is the status the record was stored with: the store
 	// sets it on every write, so that the next write knows which status it
 	// changes (see Change).
@@ -133,6 +136,25 @@ type GitTrigger struct {
 	PullRequestID string `json:"pullRequestId,omitempty"`
 }
 
+// Execution types.
+const (
+	TypeStandard = "STANDARD"
+	TypeRollback = "ROLLBACK"
+)
+
+// Trigger types of the executions that Sluice starts itself.
+const (
+	TriggerManualRollback    = "ManualRollback"
+	TriggerAutomatedRollback = "AutomatedRollback"
+)
+
+// RollbackMetadata is CodePipeline's PipelineRollbackMetadata, with the
+// stage rolled back.
+type RollbackMetadata struct {
+	RollbackTargetPipelineExecutionID string `json:"rollbackTargetPipelineExecutionId"`
+	StageName                         string `json:"stageName"`
+}
+
 // StopExecutionTrigger is CodePipeline's StopExecutionTrigger.
 type StopExecutionTrigger struct {
 	Reason string `json:"reason,omitempty"`
@@ -157,12 +179,85 @@ type StageExecution struct {
 	RetryMode           string `json:"retryMode,omitempty"` // of the latest retry: FAILED_ACTIONS or ALL_ACTIONS
 	// NextAttempt is set by RetryStageExecution on a failed stage; the next
 	// entry gate enters the stage again with this attempt.
-	NextAttempt    int       `json:"nextAttempt,omitempty"`
-	StartTime      time.Time `json:"startTime"`
-	LastUpdateTime time.Time `json:"lastUpdateTime"`
+	NextAttempt int `json:"nextAttempt,omitempty"`
+	// AutoRetries and ManualRetries count the retries of the stage by its
+	// onFailure result RETRY and by RetryStageExecution; LatestRetryTrigger
+	// is AutomatedStageRetry or ManualStageRetry.
+	// OnFailureResult is the result applied when the stage failed: its
+	// onFailure result, or its onFailure condition's when that engaged.
+	OnFailureResult    string `json:"onFailureResult,omitempty"`
+	AutoRetries        int    `json:"autoRetries,omitempty"`
+	ManualRetries      int    `json:"manualRetries,omitempty"`
+	LatestRetryTrigger string `json:"latestRetryTrigger,omitempty"`
+	// Conditions are the latest runs of the stage's conditions in this
+	// execution, one per kind.
+	Conditions     []ConditionRun `json:"conditions,omitempty"`
+	StartTime      time.Time      `json:"startTime"`
+	LastUpdateTime time.Time      `json:"lastUpdateTime"`
 	// StoredStatus is the status the record was stored with (see
 	// PipelineExecution.StoredStatus).
 	StoredStatus string `json:"storedStatus,omitempty"`
+}
+
+// Retry triggers of RetryStageMetadata.
+const (
+	RetryAutomated = "AutomatedStageRetry"
+	RetryManual    = "ManualStageRetry"
+)
+
+// ConditionRun is one run of a stage's condition of one kind
+// (BEFORE_ENTRY, ON_SUCCESS, ON_FAILURE): CodePipeline's
+// StageConditionsExecution and ConditionExecution, with its rules.
+type ConditionRun struct {
+	Kind   string `json:"kind"`
+	Status string `json:"status"` // InProgress, Succeeded, Failed, Overridden
+	// Result is the result the condition engaged (FAIL, SKIP, ROLLBACK),
+	// empty when it held or waits.
+	Result           string    `json:"result,omitempty"`
+	Summary          string    `json:"summary,omitempty"`
+	LastStatusChange time.Time `json:"lastStatusChange"`
+	Rules            []RuleRun `json:"rules,omitempty"`
+}
+
+// RuleRun is one run of a condition's rule: CodePipeline's
+// RuleExecutionDetail.
+type RuleRun struct {
+	RuleName              string            `json:"ruleName"`
+	RuleExecutionID       string            `json:"ruleExecutionId"`
+	RuleTypeID            ActionTypeID      `json:"ruleTypeId"`
+	Configuration         map[string]string `json:"configuration,omitempty"`
+	ResolvedConfiguration map[string]string `json:"resolvedConfiguration,omitempty"`
+	Region                string            `json:"region,omitempty"`
+	RoleArn               string            `json:"roleArn,omitempty"`
+	Status                string            `json:"status"`
+	Summary               string            `json:"summary,omitempty"`
+	ErrorDetails          *ErrorDetails     `json:"errorDetails,omitempty"`
+	StartTime             time.Time         `json:"startTime"`
+	LastUpdateTime        time.Time         `json:"lastUpdateTime"`
+	UpdatedBy             string            `json:"updatedBy,omitempty"`
+	// Until is when a rule in progress (a closed deployment window) is
+	// evaluated again.
+	Until time.Time `json:"until,omitzero"`
+}
+
+// Condition returns the run of the stage's condition of kind, or nil.
+func (se *StageExecution) Condition(kind string) *ConditionRun {
+	for i := range se.Conditions {
+		if se.Conditions[i].Kind == kind {
+			return &se.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// SetCondition records a condition run, replacing the earlier run of its
+// kind.
+func (se *StageExecution) SetCondition(run ConditionRun) {
+	if c := se.Condition(run.Kind); c != nil {
+		*c = run
+		return
+	}
+	se.Conditions = append(se.Conditions, run)
 }
 
 // ActionTypeID is CodePipeline's ActionTypeId.
@@ -300,6 +395,18 @@ type StageControl struct {
 	// LatestExecutionID is the last execution that entered the stage
 	// (GetPipelineState's latestExecution; RetryStageExecution's check).
 	LatestExecutionID string `json:"latestExecutionId,omitempty"`
+	// Parked are the executions let into the stage whose entry conditions
+	// wait (a deployment window that is closed): their entry tokens are
+	// answered when the conditions are met, fail or are overridden.
+	Parked []Parked `json:"parked,omitempty"`
+}
+
+// Parked is an execution let into a stage whose entry waits for its
+// conditions, with the entry's task token, until it is evaluated again.
+type Parked struct {
+	PipelineExecutionID string    `json:"pipelineExecutionId"`
+	TaskToken           string    `json:"taskToken"`
+	Until               time.Time `json:"until"`
 }
 
 // Approval is a manual approval waiting for PutApprovalResult.

@@ -257,6 +257,12 @@ func StageControlWrite(c Versioned[StageControl]) (Write, error) {
 	return PutWrite(partition(c.Value.PipelineName), stageKey(c.Value.StageName), c.Value, c.Version)
 }
 
+// ListStageControls returns the control items of a pipeline's stages that
+// were written.
+func (s *Store) ListStageControls(ctx context.Context, pipeline string) ([]StageControl, error) {
+	return query[StageControl](ctx, s.b, partition(pipeline), "stage#", QueryOptions{})
+}
+
 // GetStageExecution returns one execution's record of one stage, or
 // ErrNotFound.
 func (s *Store) GetStageExecution(ctx context.Context, pipeline, id, stage string) (Versioned[StageExecution], error) {
