@@ -9,7 +9,7 @@ import (
 	"github.com/sluice-ci/sluice/internal/store"
 )
 
-// The four reads of executions are answered by apishape, which `sluice
+// The reads of executions are answered by apishape, which `sluice
 // run` shares; this file checks the requests, authorizes them and keeps
 // secrets out of the answers.
 
@@ -85,13 +85,12 @@ func (h *Handler) getPipelineState(ctx context.Context, caller Caller, in *state
 	return out, nil
 }
 
-// listActionExecutions answers the action attempts with the values of
-// secret configuration properties masked, and a waiting approval's token
-// (its externalExecutionId) shown only to a caller who may approve it.
-func (h *Handler) listActionExecutions(ctx context.Context, caller Caller, in *apishape.ListActionExecutionsInput) (any, error) {
-	c := name(&awsjson.Check{}, "pipelineName", in.PipelineName).Range("maxResults", int(in.MaxResults), 1, 100).
-		Length("nextToken", in.NextToken, 1, 2048)
-	if f := in.Filter; f != nil {
+// checkListing checks and authorizes a request of ListActionExecutions or
+// ListRuleExecutions (op), whose pipeline must exist.
+func (h *Handler) checkListing(ctx context.Context, caller Caller, op, pipelineName string, maxResults int32, nextToken string, f *apishape.ActionExecutionFilter) error {
+	c := name(&awsjson.Check{}, "pipelineName", pipelineName).Range("maxResults", int(maxResults), 1, 100).
+		Length("nextToken", nextToken, 1, 2048)
+	if f != nil {
 		if f.PipelineExecutionID != "" {
 			executionID(c, "filter.pipelineExecutionId", f.PipelineExecutionID)
 		}
@@ -101,12 +100,28 @@ func (h *Handler) listActionExecutions(ctx context.Context, caller Caller, in *a
 		}
 	}
 	if c.Err != nil {
-		return nil, c.Err
+		return c.Err
 	}
-	if err := h.authorize(ctx, caller, "ListActionExecutions", h.pipelineARN(in.PipelineName)); err != nil {
+	if err := h.authorize(ctx, caller, op, h.pipelineARN(pipelineName)); err != nil {
+		return err
+	}
+	_, err := h.entry(ctx, pipelineName)
+	return err
+}
+
+// listRuleExecutions answers the runs of the rules of stage conditions.
+func (h *Handler) listRuleExecutions(ctx context.Context, caller Caller, in *apishape.ListRuleExecutionsInput) (any, error) {
+	if err := h.checkListing(ctx, caller, "ListRuleExecutions", in.PipelineName, in.MaxResults, in.NextToken, in.Filter); err != nil {
 		return nil, err
 	}
-	if _, err := h.entry(ctx, in.PipelineName); err != nil {
+	return h.view.Load().ListRuleExecutions(ctx, *in)
+}
+
+// listActionExecutions answers the action attempts with the values of
+// secret configuration properties masked, and a waiting approval's token
+// (its externalExecutionId) shown only to a caller who may approve it.
+func (h *Handler) listActionExecutions(ctx context.Context, caller Caller, in *apishape.ListActionExecutionsInput) (any, error) {
+	if err := h.checkListing(ctx, caller, "ListActionExecutions", in.PipelineName, in.MaxResults, in.NextToken, in.Filter); err != nil {
 		return nil, err
 	}
 	out, err := h.view.Load().ListActionExecutions(ctx, *in)

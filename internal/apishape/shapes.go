@@ -1,6 +1,6 @@
 // Package apishape assembles the answers of CodePipeline's read operations
-// (GetPipelineExecution, GetPipelineState, ListPipelineExecutions and
-// ListActionExecutions) from Sluice's store, in the shapes and with the field
+// (GetPipelineExecution, GetPipelineState, ListPipelineExecutions,
+// ListActionExecutions and ListRuleExecutions) from Sluice's store, in the shapes and with the field
 // names of the CodePipeline API model (2015-07-09), as the SDK's
 // service/codepipeline/types decode them. `sluice run --output json` prints
 // them and the CodePipeline API server answers with them, so both say the
@@ -62,6 +62,13 @@ type PipelineExecution struct {
 	Trigger             *ExecutionTrigger          `json:"trigger,omitempty"`
 	ExecutionMode       string                     `json:"executionMode,omitempty"`
 	ExecutionType       string                     `json:"executionType,omitempty"`
+	RollbackMetadata    *RollbackMetadata          `json:"rollbackMetadata,omitempty"`
+}
+
+// RollbackMetadata names the execution whose artifacts and variables a
+// ROLLBACK execution runs with (CodePipeline's PipelineRollbackMetadata).
+type RollbackMetadata struct {
+	RollbackTargetPipelineExecutionID string `json:"rollbackTargetPipelineExecutionId,omitempty"`
 }
 
 // ArtifactRevision is the revision of an execution's source artifact.
@@ -106,6 +113,53 @@ type StageState struct {
 	ActionStates           []ActionState       `json:"actionStates"`
 	LatestExecution        *StageExecution     `json:"latestExecution,omitempty"`
 	RetryStageMetadata     *RetryStageMetadata `json:"retryStageMetadata,omitempty"`
+	// The runs of the stage's conditions in its latest execution, by kind.
+	BeforeEntryConditionState *StageConditionState `json:"beforeEntryConditionState,omitempty"`
+	OnSuccessConditionState   *StageConditionState `json:"onSuccessConditionState,omitempty"`
+	OnFailureConditionState   *StageConditionState `json:"onFailureConditionState,omitempty"`
+}
+
+// StageConditionState is the run of a stage's conditions of one kind, and
+// of each condition with its rules.
+type StageConditionState struct {
+	LatestExecution *StageConditionsExecution `json:"latestExecution,omitempty"`
+	ConditionStates []ConditionState          `json:"conditionStates,omitempty"`
+}
+
+// StageConditionsExecution is how the conditions of one kind ended, or that
+// they wait.
+type StageConditionsExecution struct {
+	Status  string `json:"status,omitempty"`
+	Summary string `json:"summary,omitempty"`
+}
+
+// ConditionState is one condition's latest run and its rules'.
+type ConditionState struct {
+	LatestExecution *ConditionExecution `json:"latestExecution,omitempty"`
+	RuleStates      []RuleState         `json:"ruleStates,omitempty"`
+}
+
+// ConditionExecution is one condition's latest run.
+type ConditionExecution struct {
+	Status           string `json:"status,omitempty"`
+	Summary          string `json:"summary,omitempty"`
+	LastStatusChange *Time  `json:"lastStatusChange,omitempty"`
+}
+
+// RuleState is one rule of a condition, with its latest run.
+type RuleState struct {
+	RuleName        string         `json:"ruleName,omitempty"`
+	LatestExecution *RuleExecution `json:"latestExecution,omitempty"`
+}
+
+// RuleExecution is a rule's latest run, as GetPipelineState shows it.
+type RuleExecution struct {
+	RuleExecutionID  string        `json:"ruleExecutionId,omitempty"`
+	Status           string        `json:"status,omitempty"`
+	Summary          string        `json:"summary,omitempty"`
+	LastStatusChange *Time         `json:"lastStatusChange,omitempty"`
+	LastUpdatedBy    string        `json:"lastUpdatedBy,omitempty"`
+	ErrorDetails     *ErrorDetails `json:"errorDetails,omitempty"`
 }
 
 // StageExecution is an execution's pass through a stage, as GetPipelineState
@@ -189,6 +243,7 @@ type PipelineExecutionSummary struct {
 	StopTrigger         *StopExecutionTrigger `json:"stopTrigger,omitempty"`
 	ExecutionMode       string                `json:"executionMode,omitempty"`
 	ExecutionType       string                `json:"executionType,omitempty"`
+	RollbackMetadata    *RollbackMetadata     `json:"rollbackMetadata,omitempty"`
 }
 
 // SourceRevision is the revision a source action of an execution fetched.
@@ -238,7 +293,7 @@ type ActionExecutionDetail struct {
 	Output              *ActionExecutionOutput `json:"output"`
 }
 
-// ActionTypeID names an action type.
+// ActionTypeID names an action type, or a rule type (RuleTypeId).
 type ActionTypeID struct {
 	Category string `json:"category"`
 	Owner    string `json:"owner"`
@@ -311,6 +366,52 @@ type LatestInPipelineExecution struct {
 type ListActionExecutionsOutput struct {
 	ActionExecutionDetails []ActionExecutionDetail `json:"actionExecutionDetails"`
 	NextToken              string                  `json:"nextToken,omitempty"`
+}
+
+// ListRuleExecutionsInput is ListRuleExecutions' request. Its filter is
+// ListActionExecutions': one execution, or the latest run of each rule of
+// one execution.
+type ListRuleExecutionsInput struct {
+	PipelineName string                 `json:"pipelineName"`
+	Filter       *ActionExecutionFilter `json:"filter,omitempty"`
+	MaxResults   int32                  `json:"maxResults,omitempty"`
+	NextToken    string                 `json:"nextToken,omitempty"`
+}
+
+// ListRuleExecutionsOutput is ListRuleExecutions' answer.
+type ListRuleExecutionsOutput struct {
+	RuleExecutionDetails []RuleExecutionDetail `json:"ruleExecutionDetails"`
+	NextToken            string                `json:"nextToken,omitempty"`
+}
+
+// RuleExecutionDetail is one run of a condition's rule.
+type RuleExecutionDetail struct {
+	PipelineExecutionID string               `json:"pipelineExecutionId"`
+	RuleExecutionID     string               `json:"ruleExecutionId"`
+	PipelineVersion     int32                `json:"pipelineVersion"`
+	StageName           string               `json:"stageName"`
+	RuleName            string               `json:"ruleName"`
+	StartTime           *Time                `json:"startTime,omitempty"`
+	LastUpdateTime      *Time                `json:"lastUpdateTime,omitempty"`
+	UpdatedBy           string               `json:"updatedBy,omitempty"`
+	Status              string               `json:"status"`
+	Input               *RuleExecutionInput  `json:"input"`
+	Output              *RuleExecutionOutput `json:"output"`
+}
+
+// RuleExecutionInput is what a rule run was given.
+type RuleExecutionInput struct {
+	RuleTypeID            *ActionTypeID     `json:"ruleTypeId"`
+	Configuration         map[string]string `json:"configuration"`
+	ResolvedConfiguration map[string]string `json:"resolvedConfiguration"`
+	RoleArn               string            `json:"roleArn,omitempty"`
+	Region                string            `json:"region,omitempty"`
+	InputArtifacts        []ArtifactDetail  `json:"inputArtifacts"`
+}
+
+// RuleExecutionOutput is how a rule run ended.
+type RuleExecutionOutput struct {
+	ExecutionResult *ActionExecutionResult `json:"executionResult,omitempty"`
 }
 
 var (

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/sluice-ci/sluice/internal/condition"
 	"github.com/sluice-ci/sluice/internal/execution"
 	"github.com/sluice-ci/sluice/internal/pipeline"
 	"github.com/sluice-ci/sluice/internal/store"
@@ -109,7 +110,17 @@ func NewPipelineExecution(e store.PipelineExecution) *PipelineExecution {
 		out.Variables = append(out.Variables, ResolvedPipelineVariable(pv))
 	}
 	out.Trigger = triggerOf(e.Trigger)
+	out.RollbackMetadata = rollbackOf(e)
 	return out
+}
+
+// rollbackOf is the rollback metadata of a ROLLBACK execution, nil for
+// another.
+func rollbackOf(e store.PipelineExecution) *RollbackMetadata {
+	if e.Rollback == nil {
+		return nil
+	}
+	return &RollbackMetadata{RollbackTargetPipelineExecutionID: e.Rollback.RollbackTargetPipelineExecutionID}
 }
 
 // GetPipelineState answers GetPipelineState: the stages of the pipeline's
@@ -202,9 +213,17 @@ func (v *View) stageState(ctx context.Context, pipelineName string, st *pipeline
 			status = store.StageStopping
 		}
 		ss.LatestExecution = &StageExecution{PipelineExecutionID: latest.PipelineExecutionID, Status: status, Type: latest.Type}
-		if latest.Attempt > 1 {
-			n := int32(latest.Attempt - 1)
-			ss.RetryStageMetadata = &RetryStageMetadata{ManualStageRetryAttempt: &n, LatestRetryTrigger: "ManualStageRetry"}
+		ss.RetryStageMetadata = retryMetadata(*latest)
+		for _, run := range latest.Conditions {
+			cs := conditionState(run)
+			switch run.Kind {
+			case condition.BeforeEntry:
+				ss.BeforeEntryConditionState = cs
+			case condition.OnSuccess:
+				ss.OnSuccessConditionState = cs
+			case condition.OnFailure:
+				ss.OnFailureConditionState = cs
+			}
 		}
 	}
 	for j := range st.Actions {
@@ -231,6 +250,47 @@ func (v *View) stageState(ctx context.Context, pipelineName string, st *pipeline
 		ss.ActionStates = append(ss.ActionStates, as)
 	}
 	return ss, nil
+}
+
+// retryMetadata counts a stage execution's retries, automatic (its
+// onFailure result RETRY) and manual (RetryStageExecution); nil when it
+// was not retried. A record from before the store counted them has only
+// its attempt, every retry of which was manual.
+func retryMetadata(se store.StageExecution) *RetryStageMetadata {
+	auto, manual, trigger := se.AutoRetries, se.ManualRetries, se.LatestRetryTrigger
+	if auto+manual == 0 {
+		if se.Attempt <= 1 {
+			return nil
+		}
+		manual, trigger = se.Attempt-1, store.RetryManual
+	}
+	m := &RetryStageMetadata{LatestRetryTrigger: trigger}
+	if auto > 0 {
+		n := int32(auto)
+		m.AutoStageRetryAttempt = &n
+	}
+	if manual > 0 {
+		n := int32(manual)
+		m.ManualStageRetryAttempt = &n
+	}
+	return m
+}
+
+// conditionState shapes the run of a stage's conditions of one kind.
+// Sluice evaluates a kind's first condition, so the run is that
+// condition's.
+func conditionState(run store.ConditionRun) *StageConditionState {
+	cs := ConditionState{LatestExecution: &ConditionExecution{Status: run.Status, Summary: run.Summary, LastStatusChange: At(run.LastStatusChange)}}
+	for _, r := range run.Rules {
+		cs.RuleStates = append(cs.RuleStates, RuleState{RuleName: r.RuleName, LatestExecution: &RuleExecution{
+			RuleExecutionID: r.RuleExecutionID, Status: r.Status, Summary: r.Summary,
+			LastStatusChange: At(r.LastUpdateTime), LastUpdatedBy: r.UpdatedBy, ErrorDetails: errorDetails(r.ErrorDetails),
+		}})
+	}
+	return &StageConditionState{
+		LatestExecution: &StageConditionsExecution{Status: run.Status, Summary: run.Summary},
+		ConditionStates: []ConditionState{cs},
+	}
 }
 
 // NewActionExecution shapes an action attempt as GetPipelineState's
@@ -330,7 +390,7 @@ func (v *View) summary(ctx context.Context, e store.PipelineExecution) (Pipeline
 	s := PipelineExecutionSummary{
 		PipelineExecutionID: e.PipelineExecutionID, Status: e.Status, StatusSummary: e.StatusSummary,
 		StartTime: At(e.StartTime), LastUpdateTime: At(e.LastUpdateTime), SourceRevisions: []SourceRevision{},
-		ExecutionMode: e.ExecutionMode, ExecutionType: e.ExecutionType,
+		ExecutionMode: e.ExecutionMode, ExecutionType: e.ExecutionType, RollbackMetadata: rollbackOf(e),
 	}
 	s.Trigger = triggerOf(e.Trigger)
 	if e.StopTrigger != nil {
@@ -366,29 +426,9 @@ func (v *View) summary(ctx context.Context, e store.PipelineExecution) (Pipeline
 // of each action of one execution (filter.latestInPipelineExecution), or of
 // every execution.
 func (v *View) ListActionExecutions(ctx context.Context, in ListActionExecutionsInput) (*ListActionExecutionsOutput, error) {
-	limit, err := pageSize(in.MaxResults)
+	limit, id, latestOnly, err := v.listing(ctx, in.PipelineName, in.MaxResults, in.Filter)
 	if err != nil {
 		return nil, err
-	}
-	if _, _, err := v.declaration(ctx, in.PipelineName, 0); err != nil {
-		return nil, err
-	}
-	id, latestOnly := "", false
-	if f := in.Filter; f != nil {
-		id = f.PipelineExecutionID
-		if l := f.LatestInPipelineExecution; l != nil {
-			if id != "" && id != l.PipelineExecutionID {
-				return nil, invalid("filter: pipelineExecutionId and latestInPipelineExecution name different executions")
-			}
-			id, latestOnly = l.PipelineExecutionID, true
-		}
-	}
-	if id != "" {
-		if _, err := v.Store.GetPipelineExecution(ctx, in.PipelineName, id); errors.Is(err, store.ErrNotFound) {
-			return nil, notFound("PipelineExecutionNotFoundException", "no execution "+id+" of pipeline "+in.PipelineName)
-		} else if err != nil {
-			return nil, fmt.Errorf("read pipeline execution %s: %w", id, err)
-		}
 	}
 	all, err := v.Store.ListActionExecutions(ctx, in.PipelineName, id)
 	if err != nil {
@@ -397,25 +437,14 @@ func (v *View) ListActionExecutions(ctx context.Context, in ListActionExecutions
 	if latestOnly {
 		all = latestAttempts(all)
 	}
-	// Pages continue after the last action execution given, which keeps
-	// them in place while new attempts start.
 	const op = "ListActionExecutions"
-	sc := scope(in.PipelineName, id, strconv.FormatBool(latestOnly))
-	after, err := decodeToken(op, sc, in.NextToken)
+	items, next, err := page(all, func(a store.ActionExecution) string { return a.ActionExecutionID },
+		op, scope(in.PipelineName, id, strconv.FormatBool(latestOnly)), in.NextToken, limit)
 	if err != nil {
 		return nil, err
 	}
-	start := 0
-	if after != "" {
-		i := slices.IndexFunc(all, func(a store.ActionExecution) bool { return a.ActionExecutionID == after })
-		if i < 0 || i+1 >= len(all) {
-			return nil, invalidToken(op)
-		}
-		start = i + 1
-	}
-	end := min(start+limit, len(all))
-	out := &ListActionExecutionsOutput{ActionExecutionDetails: make([]ActionExecutionDetail, 0, end-start)}
-	for _, a := range all[start:end] {
+	out := &ListActionExecutionsOutput{ActionExecutionDetails: make([]ActionExecutionDetail, 0, len(items)), NextToken: next}
+	for _, a := range items {
 		d := NewActionExecutionDetail(a)
 		if d.Input.Region == "" {
 			d.Input.Region = v.Region
@@ -428,10 +457,63 @@ func (v *View) ListActionExecutions(ctx context.Context, in ListActionExecutions
 		}
 		out.ActionExecutionDetails = append(out.ActionExecutionDetails, d)
 	}
-	if end < len(all) {
-		out.NextToken = encodeToken(op, sc, all[end-1].ActionExecutionID)
-	}
 	return out, nil
+}
+
+// listing reads a request of ListActionExecutions or ListRuleExecutions:
+// the page size, the pipeline, which must exist, and the filter: the
+// execution it names (empty: every execution), which must exist, and
+// whether only the latest attempts are wanted.
+func (v *View) listing(ctx context.Context, pipelineName string, maxResults int32, f *ActionExecutionFilter) (limit int, id string, latestOnly bool, err error) {
+	if limit, err = pageSize(maxResults); err != nil {
+		return 0, "", false, err
+	}
+	if _, _, err := v.declaration(ctx, pipelineName, 0); err != nil {
+		return 0, "", false, err
+	}
+	if f != nil {
+		id = f.PipelineExecutionID
+		if l := f.LatestInPipelineExecution; l != nil {
+			if id != "" && id != l.PipelineExecutionID {
+				return 0, "", false, invalid("filter: pipelineExecutionId and latestInPipelineExecution name different executions")
+			}
+			id, latestOnly = l.PipelineExecutionID, true
+		}
+	}
+	if id == "" {
+		return limit, "", latestOnly, nil
+	}
+	if _, err := v.Store.GetPipelineExecution(ctx, pipelineName, id); errors.Is(err, store.ErrNotFound) {
+		return 0, "", false, notFound("PipelineExecutionNotFoundException", "no execution "+id+" of pipeline "+pipelineName)
+	} else if err != nil {
+		return 0, "", false, fmt.Errorf("read pipeline execution %s: %w", id, err)
+	}
+	return limit, id, latestOnly, nil
+}
+
+// page is the part of a listing that one page shows: up to limit items
+// after the one the token names (by key), and the token of the next page.
+// Pages continue after the last item given, which keeps them in place
+// while new items are added at the front.
+func page[T any](all []T, key func(T) string, op, sc, token string, limit int) ([]T, string, error) {
+	after, err := decodeToken(op, sc, token)
+	if err != nil {
+		return nil, "", err
+	}
+	start := 0
+	if after != "" {
+		i := slices.IndexFunc(all, func(t T) bool { return key(t) == after })
+		if i < 0 || i+1 >= len(all) {
+			return nil, "", invalidToken(op)
+		}
+		start = i + 1
+	}
+	end := min(start+limit, len(all))
+	next := ""
+	if end < len(all) {
+		next = encodeToken(op, sc, key(all[end-1]))
+	}
+	return all[start:end], next, nil
 }
 
 // latestAttempts keeps the newest attempt of each action; the order stays.

@@ -32,10 +32,12 @@ var t0 = time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.UTC)
 // at is t0 plus minutes.
 func at(minutes int) time.Time { return t0.Add(time.Duration(minutes) * time.Minute) }
 
-// seed writes the records of three executions of the release pipeline (a
+// seed writes the records of four executions of the release pipeline (a
 // QUEUED pipeline): e1 failed in Build; e2 holds Approve, its approval
-// waiting; e3 passed Build on a retry of all actions and waits to enter
-// Approve. Build's inbound transition is disabled since.
+// waiting, entered once its entry condition was overridden; e3 passed
+// Build on a retry of all actions, its success condition held, and waits
+// to enter Approve; e4, a rollback of Build to e2, failed before it ran
+// anything. Build's inbound transition is disabled since.
 func seed(t *testing.T) *View {
 	t.Helper()
 	ctx := context.Background()
@@ -61,12 +63,18 @@ func seed(t *testing.T) *View {
 			t.Fatal(err)
 		}
 	}
-	stage := func(id, name, status string, attempt, start int) {
+	stage := func(id, name, status string, attempt, start int, runs ...store.ConditionRun) {
 		write(store.StageExecutionWrite(store.Versioned[store.StageExecution]{Value: store.StageExecution{
 			PipelineName: "release", PipelineExecutionID: id, StageName: name, Status: status, Type: "STANDARD",
 			Attempt: attempt, RetryMode: map[bool]string{true: execution.RetryAllActions}[attempt > 1],
-			StartTime: at(start), LastUpdateTime: at(start + 2),
+			StartTime: at(start), LastUpdateTime: at(start + 2), Conditions: runs,
 		}}))
+	}
+	rule := func(name, provider, status, summary string, start int, config map[string]string) store.RuleRun {
+		return store.RuleRun{RuleName: name, RuleExecutionID: "rule-" + strings.ToLower(name),
+			RuleTypeID:    store.ActionTypeID{Category: "Rule", Owner: "AWS", Provider: provider, Version: "1"},
+			Configuration: config, ResolvedConfiguration: config, Status: status, Summary: summary,
+			StartTime: at(start), LastUpdateTime: at(start)}
 	}
 	n := 0
 	act := func(id, stg, name, category, provider, status string, attempt, start int, change func(*store.ActionExecution)) {
@@ -123,7 +131,12 @@ func seed(t *testing.T) *View {
 	stage("e2", "Build", store.StageSucceeded, 1, 63)
 	act("e2", "Build", "Compile", "Build", "CodeBuild", store.ActionSucceeded, 1, 63, compiled("e2"))
 	act("e2", "Build", "Lint", "Test", "CodeBuild", store.ActionSucceeded, 1, 63, nil)
-	stage("e2", "Approve", store.StageInProgress, 1, 66)
+	// e2 waited for a deployment window before Approve, until bob
+	// overrode it.
+	window := rule("Weekdays", "DeploymentWindow", "Abandoned", "The deployment window is closed.", 64, map[string]string{"Cron": "* * 9-17 ? * MON-FRI"})
+	window.UpdatedBy, window.LastUpdateTime = "bob", at(66)
+	stage("e2", "Approve", store.StageInProgress, 1, 66, store.ConditionRun{Kind: "BEFORE_ENTRY", Status: "Overridden",
+		Summary: "Overridden by bob.", LastStatusChange: at(66), Rules: []store.RuleRun{window}})
 	act("e2", "Approve", "Release", "Approval", "Manual", store.ActionInProgress, 1, 66, func(a *store.ActionExecution) {
 		a.Input.Configuration = map[string]string{"CustomData": "Ship to #{variables.Environment}?"}
 		a.Input.ResolvedConfiguration = map[string]string{"CustomData": "Ship to staging?"}
@@ -133,11 +146,24 @@ func seed(t *testing.T) *View {
 	newExecution("e3", 120, store.ExecutionInProgress, "", "c3")
 	source("e3", 121, "c3")
 	stage("e3", "Source", store.StageSucceeded, 1, 121)
-	stage("e3", "Build", store.StageSucceeded, 2, 130)
+	stage("e3", "Build", store.StageSucceeded, 2, 130, store.ConditionRun{Kind: "ON_SUCCESS", Status: "Succeeded",
+		Summary: "Every rule succeeded.", LastStatusChange: at(132), Rules: []store.RuleRun{
+			rule("Staging", "VariableCheck", "Succeeded", `"staging" EQ "staging" holds`, 132,
+				map[string]string{"Variable": "#{variables.Environment}", "Operator": "EQ", "Value": "staging"})}})
 	act("e3", "Build", "Compile", "Build", "CodeBuild", store.ActionSucceeded, 1, 123, compiled("e3"))
 	act("e3", "Build", "Lint", "Test", "CodeBuild", store.ActionFailed, 1, 123, failed)
 	act("e3", "Build", "Compile", "Build", "CodeBuild", store.ActionSucceeded, 2, 130, compiled("e3"))
 	act("e3", "Build", "Lint", "Test", "CodeBuild", store.ActionSucceeded, 2, 130, func(a *store.ActionExecution) { a.UpdatedBy = "bob" })
+
+	// e4 rolled Build back to e2, and failed there.
+	if err := st.CreatePipelineExecution(ctx, store.PipelineExecution{
+		PipelineName: "release", PipelineVersion: 1, PipelineExecutionID: "e4", Status: store.ExecutionFailed,
+		Trigger:       store.ExecutionTrigger{TriggerType: store.TriggerManualRollback, TriggerDetail: "ops"},
+		ExecutionMode: "QUEUED", ExecutionType: store.TypeRollback, StartTime: at(150), LastUpdateTime: at(160),
+		Rollback: &store.RollbackMetadata{RollbackTargetPipelineExecutionID: "e2", StageName: "Build"},
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	control := func(c store.StageControl) {
 		c.PipelineName = "release"
@@ -224,6 +250,13 @@ func TestReads(t *testing.T) {
 		{"list-action-executions-e3", func() (any, error) {
 			return v.ListActionExecutions(ctx, ListActionExecutionsInput{PipelineName: "release", Filter: &ActionExecutionFilter{PipelineExecutionID: "e3"}})
 		}},
+		{"get-pipeline-execution-rollback", func() (any, error) { return v.GetPipelineExecution(ctx, "release", "e4") }},
+		{"list-rule-executions", func() (any, error) {
+			return v.ListRuleExecutions(ctx, ListRuleExecutionsInput{PipelineName: "release"})
+		}},
+		{"list-rule-executions-e3", func() (any, error) {
+			return v.ListRuleExecutions(ctx, ListRuleExecutionsInput{PipelineName: "release", Filter: &ActionExecutionFilter{PipelineExecutionID: "e3"}})
+		}},
 		{"list-action-executions-e3-latest", func() (any, error) {
 			return v.ListActionExecutions(ctx, ListActionExecutionsInput{PipelineName: "release",
 				Filter: &ActionExecutionFilter{LatestInPipelineExecution: &LatestInPipelineExecution{PipelineExecutionID: "e3"}}})
@@ -254,6 +287,14 @@ func TestReadErrors(t *testing.T) {
 			_, err := v.ListActionExecutions(ctx, ListActionExecutionsInput{PipelineName: "release", Filter: &ActionExecutionFilter{PipelineExecutionID: "e9"}})
 			return err
 		}, "PipelineExecutionNotFoundException"},
+		{"rules of an unknown execution", func() error {
+			_, err := v.ListRuleExecutions(ctx, ListRuleExecutionsInput{PipelineName: "release", Filter: &ActionExecutionFilter{PipelineExecutionID: "e9"}})
+			return err
+		}, "PipelineExecutionNotFoundException"},
+		{"rules of an unknown pipeline", func() error {
+			_, err := v.ListRuleExecutions(ctx, ListRuleExecutionsInput{PipelineName: "nope"})
+			return err
+		}, "PipelineNotFoundException"},
 		{"two executions in one filter", func() error {
 			_, err := v.ListActionExecutions(ctx, ListActionExecutionsInput{PipelineName: "release", Filter: &ActionExecutionFilter{
 				PipelineExecutionID: "e1", LatestInPipelineExecution: &LatestInPipelineExecution{PipelineExecutionID: "e2"}}})
@@ -278,44 +319,70 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
+// TestPaging lists each listing page by page, following the next tokens.
 func TestPaging(t *testing.T) {
 	v := seed(t)
 	ctx := context.Background()
-	var ids []string
-	in := ListPipelineExecutionsInput{PipelineName: "release", MaxResults: 2}
-	for pages := 0; ; pages++ {
-		out, err := v.ListPipelineExecutions(ctx, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range out.PipelineExecutionSummaries {
-			ids = append(ids, s.PipelineExecutionID)
-		}
-		if out.NextToken == "" || pages > 3 {
-			break
-		}
-		in.NextToken = out.NextToken
+	tests := []struct {
+		name string
+		// page reads one page: its keys and the next token.
+		page func(token string) ([]string, string, error)
+		want []string // nil: only count
+		n    int
+	}{
+		{"executions", func(token string) ([]string, string, error) {
+			out, err := v.ListPipelineExecutions(ctx, ListPipelineExecutionsInput{PipelineName: "release", MaxResults: 2, NextToken: token})
+			if err != nil {
+				return nil, "", err
+			}
+			var ids []string
+			for _, s := range out.PipelineExecutionSummaries {
+				ids = append(ids, s.PipelineExecutionID)
+			}
+			return ids, out.NextToken, nil
+		}, []string{"e4", "e3", "e2", "e1"}, 4},
+		{"actions", func(token string) ([]string, string, error) {
+			out, err := v.ListActionExecutions(ctx, ListActionExecutionsInput{PipelineName: "release", MaxResults: 3, NextToken: token})
+			if err != nil {
+				return nil, "", err
+			}
+			var ids []string
+			for _, a := range out.ActionExecutionDetails {
+				ids = append(ids, a.ActionExecutionID)
+			}
+			return ids, out.NextToken, nil
+		}, nil, 12},
+		{"rules", func(token string) ([]string, string, error) {
+			out, err := v.ListRuleExecutions(ctx, ListRuleExecutionsInput{PipelineName: "release", MaxResults: 1, NextToken: token})
+			if err != nil {
+				return nil, "", err
+			}
+			var ids []string
+			for _, r := range out.RuleExecutionDetails {
+				ids = append(ids, r.RuleExecutionID)
+			}
+			return ids, out.NextToken, nil
+		}, []string{"rule-staging", "rule-weekdays"}, 2},
 	}
-	if got := strings.Join(ids, " "); got != "e3 e2 e1" {
-		t.Errorf("executions paged as %s, want e3 e2 e1", got)
-	}
-	var actions []string
-	ain := ListActionExecutionsInput{PipelineName: "release", MaxResults: 3}
-	for pages := 0; ; pages++ {
-		out, err := v.ListActionExecutions(ctx, ain)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, a := range out.ActionExecutionDetails {
-			actions = append(actions, a.ActionExecutionID)
-		}
-		if out.NextToken == "" || pages > 10 {
-			break
-		}
-		ain.NextToken = out.NextToken
-	}
-	if len(actions) != 12 {
-		t.Errorf("%d action executions paged, want 12", len(actions))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var all []string
+			token := ""
+			for pages := 0; pages <= tt.n; pages++ {
+				ids, next, err := tt.page(token)
+				if err != nil {
+					t.Fatal(err)
+				}
+				all = append(all, ids...)
+				if next == "" {
+					break
+				}
+				token = next
+			}
+			if len(all) != tt.n || tt.want != nil && strings.Join(all, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("paged as %v, want %d: %v", all, tt.n, tt.want)
+			}
+		})
 	}
 }
 
@@ -348,7 +415,7 @@ func TestTime(t *testing.T) {
 	}
 }
 
-// codePipeline serves the four reads as CodePipeline's JSON 1.1 API does,
+// codePipeline serves the reads as CodePipeline's JSON 1.1 API does,
 // so that the SDK's client decodes the shapes.
 func codePipeline(v *View) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -378,6 +445,11 @@ func codePipeline(v *View) http.Handler {
 			var in ListActionExecutionsInput
 			if err = dec.Decode(&in); err == nil {
 				out, err = v.ListActionExecutions(ctx, in)
+			}
+		case "ListRuleExecutions":
+			var in ListRuleExecutionsInput
+			if err = dec.Decode(&in); err == nil {
+				out, err = v.ListRuleExecutions(ctx, in)
 			}
 		default:
 			err = &execution.Rejection{Code: "UnknownOperationException", Message: op}
@@ -430,6 +502,15 @@ func TestSDKDecodesTheShapes(t *testing.T) {
 		aws.ToInt32(build.RetryStageMetadata.ManualStageRetryAttempt) != 1 || build.LatestExecution.Status != types.StageExecutionStatusSucceeded {
 		t.Errorf("Build state: %+v", build)
 	}
+	if c := build.OnSuccessConditionState; c == nil || c.LatestExecution.Status != types.ConditionExecutionStatusSucceeded ||
+		len(c.ConditionStates) != 1 || c.ConditionStates[0].RuleStates[0].LatestExecution.Status != types.RuleExecutionStatusSucceeded {
+		t.Errorf("Build's success conditions: %+v", c)
+	}
+	if c := approve.BeforeEntryConditionState; c == nil || c.LatestExecution.Status != types.ConditionExecutionStatusOverridden ||
+		aws.ToString(c.ConditionStates[0].RuleStates[0].LatestExecution.LastUpdatedBy) != "bob" ||
+		!aws.ToTime(c.ConditionStates[0].LatestExecution.LastStatusChange).Equal(at(66)) {
+		t.Errorf("Approve's entry conditions: %+v", c)
+	}
 	rel := approve.ActionStates[0].LatestExecution
 	if aws.ToString(approve.InboundExecution.PipelineExecutionId) != "e3" || len(approve.InboundExecutions) != 1 ||
 		rel.Status != types.ActionExecutionStatusInProgress || aws.ToString(rel.Token) != "approval-token-e2" ||
@@ -448,8 +529,10 @@ func TestSDKDecodesTheShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lp.PipelineExecutionSummaries) != 3 || aws.ToString(lp.PipelineExecutionSummaries[0].SourceRevisions[0].RevisionId) != "c3" ||
-		!aws.ToTime(lp.PipelineExecutionSummaries[2].StartTime).Equal(t0) {
+	if len(lp.PipelineExecutionSummaries) != 4 || aws.ToString(lp.PipelineExecutionSummaries[1].SourceRevisions[0].RevisionId) != "c3" ||
+		!aws.ToTime(lp.PipelineExecutionSummaries[3].StartTime).Equal(t0) ||
+		lp.PipelineExecutionSummaries[0].ExecutionType != types.ExecutionTypeRollback ||
+		aws.ToString(lp.PipelineExecutionSummaries[0].RollbackMetadata.RollbackTargetPipelineExecutionId) != "e2" {
 		t.Errorf("ListPipelineExecutions: %+v", lp.PipelineExecutionSummaries)
 	}
 
@@ -467,6 +550,16 @@ func TestSDKDecodesTheShapes(t *testing.T) {
 	if len(la.ActionExecutionDetails) != 3 || lint == nil || lint.Status != types.ActionExecutionStatusFailed ||
 		aws.ToString(lint.Output.ExecutionResult.ErrorDetails.Code) != "JobFailed" || lint.Input.ActionTypeId.Category != types.ActionCategoryTest {
 		t.Errorf("ListActionExecutions: %+v", la.ActionExecutionDetails)
+	}
+
+	lr, err := c.ListRuleExecutions(ctx, &codepipeline.ListRuleExecutionsInput{PipelineName: aws.String("release"),
+		Filter: &types.RuleExecutionFilter{PipelineExecutionId: aws.String("e2")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lr.RuleExecutionDetails) != 1 || lr.RuleExecutionDetails[0].Status != types.RuleExecutionStatusAbandoned ||
+		aws.ToString(lr.RuleExecutionDetails[0].Input.RuleTypeId.Provider) != "DeploymentWindow" || aws.ToString(lr.RuleExecutionDetails[0].StageName) != "Approve" {
+		t.Errorf("ListRuleExecutions: %+v", lr.RuleExecutionDetails)
 	}
 
 	_, err = c.GetPipelineExecution(ctx, &codepipeline.GetPipelineExecutionInput{PipelineName: aws.String("release"), PipelineExecutionId: aws.String("e9")})
