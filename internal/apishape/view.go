@@ -385,7 +385,9 @@ func (v *View) matches(ctx context.Context, e store.PipelineExecution, f *Pipeli
 }
 
 // summary shapes an execution for ListPipelineExecutions; its source
-// revisions are those of its first stage's source actions.
+// revisions are those of its first stage's source actions, or, for a
+// rollback (which runs one later stage), those of the execution it rolls
+// back to, whose revisions it runs with.
 func (v *View) summary(ctx context.Context, e store.PipelineExecution) (PipelineExecutionSummary, error) {
 	s := PipelineExecutionSummary{
 		PipelineExecutionID: e.PipelineExecutionID, Status: e.Status, StatusSummary: e.StatusSummary,
@@ -400,12 +402,15 @@ func (v *View) summary(ctx context.Context, e store.PipelineExecution) (Pipeline
 	if err != nil || len(d.Stages) == 0 {
 		return s, err
 	}
-	first := d.Stages[0]
+	first, ran := d.Stages[0], e.PipelineExecutionID
+	if e.Rollback != nil {
+		ran = e.Rollback.RollbackTargetPipelineExecutionID
+	}
 	for _, a := range first.Actions {
 		if a.ActionTypeID.Category != pipeline.CategorySource {
 			continue
 		}
-		rec, err := v.Store.LatestActionExecution(ctx, e.PipelineName, e.PipelineExecutionID, first.Name, a.Name)
+		rec, err := v.Store.LatestActionExecution(ctx, e.PipelineName, ran, first.Name, a.Name)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
