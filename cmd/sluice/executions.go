@@ -213,6 +213,9 @@ func writeExecution(w io.Writer, r *executionReport) error {
 		row(tw, "Trigger", strings.TrimSpace(string(t.TriggerType)+" "+str(t.TriggerDetail)))
 	}
 	row(tw, "Mode", strings.TrimSpace(string(e.ExecutionMode)+" "+string(e.ExecutionType)))
+	if rb := e.RollbackMetadata; rb != nil {
+		row(tw, "Rolls back to", str(rb.RollbackTargetPipelineExecutionId))
+	}
 	for _, v := range e.Variables {
 		row(tw, "Variable", str(v.Name)+"="+str(v.ResolvedValue))
 	}

@@ -133,7 +133,8 @@ func (a *testAPI) latest(pipelineName string) string {
 func remoteCLI() *cobra.Command {
 	root := &cobra.Command{Use: "sluice", SilenceErrors: true, SilenceUsage: true}
 	root.AddCommand(newPipelinesCmd(), newStartCmd(), newStateCmd(), newDecisionCmd("approve", store.ApprovalApproved),
-		newDecisionCmd("reject", store.ApprovalRejected), newTransitionsCmd(), newRetryCmd(), newStopCmd(), newExecutionsCmd(), newWatchCmd())
+		newDecisionCmd("reject", store.ApprovalRejected), newTransitionsCmd(), newRetryCmd(), newStopCmd(), newExecutionsCmd(), newWatchCmd(),
+		newRollbackCmd(), newOverrideCmd())
 	return root
 }
 
@@ -261,27 +262,7 @@ func TestRemoteCommands(t *testing.T) {
 	norm := normaliser{endpoint: api.endpoint, dataDir: api.dataDir}
 	ids := map[string]string{}
 	td := filepath.Join("testdata", "remote")
-	// The steps run in order, each on what the ones before left. before
-	// runs first (it waits for the server or records ids); {name} in args
-	// is replaced by ids[name].
-	steps := []struct {
-		name   string
-		before func()
-		args   []string
-		// local leaves --endpoint out: the approval commands then decide
-		// through the data folder, the others ask SLUICE_ENDPOINT or the
-		// default endpoint.
-		local bool
-		env   string // SLUICE_ENDPOINT
-		bare  bool   // no flags added
-		// then runs once, while the command runs, when its output says on.
-		on     string
-		then   func()
-		code   int
-		golden string   // file of the normalised standard output
-		want   []string // in standard output or error
-		stderr string   // in standard error
-	}{
+	steps := []remoteStep{
 		{name: "no pipelines yet", args: []string{"pipelines", "list"}, golden: "pipelines-list-empty.txt"},
 		{name: "no pipelines yet, json", args: []string{"pipelines", "list", "-o", "json"}, golden: "pipelines-list-empty.json"},
 		{name: "create", args: []string{"pipelines", "create", filepath.Join(td, "release.json")}, golden: "pipelines-create.txt"},
@@ -424,6 +405,38 @@ func TestRemoteCommands(t *testing.T) {
 		{name: "no server", args: []string{"pipelines", "list", "--endpoint", "http://127.0.0.1:1"}, code: 1,
 			stderr: "no Sluice server answers at http://127.0.0.1:1: start one with 'sluice serve'"},
 	}
+	runSteps(t, api, norm, ids, steps)
+}
+
+// remoteStep is one command line of a remote test and what it must do.
+// The steps run in order, each on what the ones before left. before runs
+// first (it waits for the server or records ids); {name} in args is
+// replaced by ids[name].
+type remoteStep struct {
+	name   string
+	before func()
+	args   []string
+	// local leaves --endpoint out: the approval commands then decide
+	// through the data folder, the others ask SLUICE_ENDPOINT or the
+	// default endpoint.
+	local bool
+	env   string // SLUICE_ENDPOINT
+	bare  bool   // no flags added
+	// then runs once, while the command runs, when its output says on.
+	on     string
+	then   func()
+	code   int
+	golden string   // file of the normalised standard output
+	want   []string // in standard output or error
+	stderr string   // in standard error
+}
+
+// runSteps runs the steps of a remote test against api: tables and JSON
+// against golden files (normalised by norm), exit statuses, and what the
+// errors say. ids["endpoint"] is the server's endpoint, ids["empty"] an
+// empty folder.
+func runSteps(t *testing.T, api *testAPI, norm normaliser, ids map[string]string, steps []remoteStep) {
+	t.Helper()
 	ids["endpoint"] = api.endpoint
 	ids["empty"] = t.TempDir()
 	for _, st := range steps {

@@ -19,10 +19,13 @@ func newStateCmd() *cobra.Command {
 		Short: "Show where a pipeline's executions are, stage by stage",
 		Long: `State shows a pipeline as CodePipeline's console does (GetPipelineState): a
 block per stage with the status and execution of its latest run and the
-executions waiting to enter it, each action's status, last change, source
-revision and summary, and between stages the inbound transition (enabled, or
-disabled with who, when and why). Approvals that wait for a decision are
-listed at the end with the command that decides them.
+executions waiting to enter it, the runs of its entry, success and failure
+conditions in that execution with each rule's status, each action's status,
+last change, source revision and summary, and between stages the inbound
+transition (enabled, or disabled with who, when and why). Approvals that
+wait for a decision are listed at the end with the command that decides
+them, and executions that wait for entry conditions with the command that
+overrides them.
 
 With --output json it prints GetPipelineState's answer, approval tokens
 included.
@@ -53,6 +56,8 @@ cannot be asked, 2 for bad flags.
 			}
 			return writeState(cmd.OutOrStdout(), p.Pipeline, st, func(stage, action string) string {
 				return fmt.Sprintf("sluice approve %s --stage %s --action %s%s", name, stage, action, r.flagsAgain())
+			}, func(stage, id string) string {
+				return fmt.Sprintf("sluice override %s %s %s%s", name, stage, id, r.flagsAgain())
 			})
 		},
 	}
@@ -64,8 +69,9 @@ func init() { rootCmd.AddCommand(newStateCmd()) }
 
 // writeState lays out GetPipelineState's answer as the console does. d is
 // the declaration of the version the state is of; approve gives the
-// command that decides an approval.
-func writeState(w io.Writer, d *types.PipelineDeclaration, st *codepipeline.GetPipelineStateOutput, approve func(stage, action string) string) error {
+// command that decides an approval, override the one that lets an
+// execution past the entry conditions it waits for.
+func writeState(w io.Writer, d *types.PipelineDeclaration, st *codepipeline.GetPipelineStateOutput, approve func(stage, action string) string, override func(stage, id string) string) error {
 	fmt.Fprintln(w, pipelineTitle(d))
 	if u := when(st.Updated); u != "" {
 		fmt.Fprintf(w, "Updated %s\n", u)
@@ -76,7 +82,7 @@ func writeState(w io.Writer, d *types.PipelineDeclaration, st *codepipeline.GetP
 			actions[[2]string{str(s.Name), str(a.Name)}] = a
 		}
 	}
-	var pending []string
+	var pending, parked []string
 	for i, s := range st.StageStates {
 		stage := str(s.StageName)
 		fmt.Fprintln(w)
@@ -86,10 +92,23 @@ func writeState(w io.Writer, d *types.PipelineDeclaration, st *codepipeline.GetP
 		status, exec := "not run yet", ""
 		if e := s.LatestExecution; e != nil {
 			status, exec = string(e.Status), " · execution "+str(e.PipelineExecutionId)
+			if e.Type == types.ExecutionTypeRollback {
+				exec += " (rollback)"
+			}
 		}
 		fmt.Fprintf(w, "%s  %s%s\n", stage, status, exec)
 		for _, in := range inbound(s) {
 			fmt.Fprintf(w, "  waiting to enter: execution %s (%s)\n", str(in.PipelineExecutionId), in.Status)
+		}
+		for _, c := range []struct {
+			kind  string
+			state *types.StageConditionState
+		}{{"entry", s.BeforeEntryConditionState}, {"success", s.OnSuccessConditionState}, {"failure", s.OnFailureConditionState}} {
+			writeConditions(w, c.kind, c.state)
+		}
+		if c := s.BeforeEntryConditionState; c != nil && c.LatestExecution != nil && c.LatestExecution.Status == types.ConditionExecutionStatusInProgress && s.LatestExecution != nil {
+			id := str(s.LatestExecution.PipelineExecutionId)
+			parked = append(parked, fmt.Sprintf("  %s, execution %s: %s", stage, id, override(stage, id)))
 		}
 		tw := newTable(w)
 		row(tw, "  ACTION", "STATUS", "LAST CHANGE", "REVISION", "SUMMARY")
@@ -124,14 +143,45 @@ func writeState(w io.Writer, d *types.PipelineDeclaration, st *codepipeline.GetP
 			return err
 		}
 	}
-	if len(pending) > 0 {
+	for _, list := range []struct {
+		title string
+		lines []string
+	}{{"Waiting for approval:", pending}, {"Waiting for entry conditions:", parked}} {
+		if len(list.lines) == 0 {
+			continue
+		}
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Waiting for approval:")
-		for _, p := range pending {
-			fmt.Fprintln(w, p)
+		fmt.Fprintln(w, list.title)
+		for _, l := range list.lines {
+			fmt.Fprintln(w, l)
 		}
 	}
 	return nil
+}
+
+// writeConditions shows the run of a stage's conditions of one kind in its
+// latest execution, and each rule's: status, summary, and who overrode it.
+func writeConditions(w io.Writer, kind string, st *types.StageConditionState) {
+	if st == nil || st.LatestExecution == nil {
+		return
+	}
+	line := fmt.Sprintf("  %s conditions: %s", kind, st.LatestExecution.Status)
+	if sum := str(st.LatestExecution.Summary); sum != "" {
+		line += " · " + sum
+	}
+	fmt.Fprintln(w, line)
+	for _, c := range st.ConditionStates {
+		for _, r := range c.RuleStates {
+			line := "    rule " + str(r.RuleName)
+			if e := r.LatestExecution; e != nil {
+				line += ": " + string(e.Status)
+				if by := str(e.LastUpdatedBy); by != "" {
+					line += " by " + by
+				}
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
 }
 
 // transitionLine shows a stage's inbound transition, between it and the
