@@ -114,6 +114,15 @@ func NewPipelineExecution(e store.PipelineExecution) *PipelineExecution {
 	return out
 }
 
+// executionType is an execution's type: STANDARD for a record from before
+// the store kept it.
+func executionType(e store.PipelineExecution) string {
+	if e.ExecutionType == "" {
+		return store.TypeStandard
+	}
+	return e.ExecutionType
+}
+
 // rollbackOf is the rollback metadata of a ROLLBACK execution, nil for
 // another.
 func rollbackOf(e store.PipelineExecution) *RollbackMetadata {
@@ -185,7 +194,11 @@ func (v *View) stageState(ctx context.Context, pipelineName string, st *pipeline
 		Enabled: !in.Disabled, LastChangedBy: in.LastChangedBy, LastChangedAt: At(in.LastChangedAt), DisabledReason: in.DisabledReason,
 	}
 	for _, w := range c.Value.Waiters {
-		se := StageExecution{PipelineExecutionID: w.PipelineExecutionID, Status: store.StageInProgress, Type: "STANDARD"}
+		e, err := execOf(w.PipelineExecutionID)
+		if err != nil {
+			return ss, err
+		}
+		se := StageExecution{PipelineExecutionID: w.PipelineExecutionID, Status: store.StageInProgress, Type: executionType(e)}
 		if ss.InboundExecution == nil {
 			ss.InboundExecution = &se
 		}
