@@ -30,14 +30,12 @@ type RetryRequest struct {
 }
 
 // Retry decides a RetryStageExecution with CodePipeline's conditions: the
-// stage failed (or was stopped and waited for) in this execution, this
-// execution is the latest to have run the stage, the pipeline has not been
-// updated since, the stage has failed actions, and for ALL_ACTIONS none is
-// still in progress. It returns the stage record to write, at the next
-// attempt, and the execution back in progress.
-//
-// AWS lets a stage stopped by abandoning be retried too; Sluice refuses it,
-// since an abandoned action may still be running outside.
+// stage failed or was stopped (waiting for its actions or abandoning them)
+// in this execution, this execution is the latest to have run the stage,
+// the pipeline has not been updated since, a failed stage has failed
+// actions, and for ALL_ACTIONS none is still in progress. It returns the
+// stage record to write, at the next attempt, and the execution back in
+// progress (no longer abandoned: a later stop decides afresh).
 func Retry(r RetryRequest, now time.Time) (store.StageExecution, store.PipelineExecution, error) {
 	if r.Mode != RetryFailedActions && r.Mode != RetryAllActions {
 		return store.StageExecution{}, store.PipelineExecution{}, reject("ValidationException",
@@ -56,8 +54,6 @@ func Retry(r RetryRequest, now time.Time) (store.StageExecution, store.PipelineE
 		return se, e, reject("StageNotRetryableException", "the stage is "+se.Status+", not Failed or Stopped")
 	case se.NextAttempt > se.Attempt:
 		return se, e, reject("ConflictException", "a retry of the stage is already under way")
-	case e.Abandon:
-		return se, e, reject("StageNotRetryableException", "the pipeline execution was stopped by abandoning it")
 	case e.PipelineVersion != r.PipelineVersion:
 		return se, e, reject("StageNotRetryableException",
 			fmt.Sprintf("the pipeline was updated from version %d to %d since the execution started", e.PipelineVersion, r.PipelineVersion))
@@ -84,6 +80,7 @@ func Retry(r RetryRequest, now time.Time) (store.StageExecution, store.PipelineE
 	e.Status = store.ExecutionInProgress
 	e.StatusSummary = ""
 	e.StopTrigger = nil
+	e.Abandon = false
 	e.LastUpdateTime = now
 	return se, e, nil
 }

@@ -59,7 +59,8 @@ func TestRetry(t *testing.T) {
 			r.Stage.Status = store.StageStopped
 			r.Execution.Status = store.ExecutionStopped
 			r.Execution.Abandon = true
-		}, "StageNotRetryableException"},
+			r.Actions = []store.ActionExecution{{ActionName: "a", Status: store.ActionAbandoned}, actions[1]}
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,7 +73,7 @@ func TestRetry(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if se.NextAttempt != 2 || se.RetryMode != r.Mode || e.Status != store.ExecutionInProgress || e.StopTrigger != nil {
+			if se.NextAttempt != 2 || se.RetryMode != r.Mode || e.Status != store.ExecutionInProgress || e.StopTrigger != nil || e.Abandon {
 				t.Errorf("stage %+v, execution %+v", se, e)
 			}
 		})

@@ -569,8 +569,16 @@ func TestAbandon(t *testing.T) {
 	if pending, _ := f.rt.PendingApprovals(f.ctx, "release", f.id); len(pending) != 0 {
 		t.Errorf("approvals still pending: %+v", pending)
 	}
-	if err := f.rt.RetryStageExecution(f.ctx, "release", "Approve", f.id, execution.RetryFailedActions); code(err) != "StageNotRetryableException" {
-		t.Errorf("retrying an abandoned stage: %v", err)
+	// As on CodePipeline, the stage where the execution stopped can be
+	// retried: the state machine execution is redriven.
+	if err := f.rt.RetryStageExecution(f.ctx, "release", "Approve", f.id, execution.RetryFailedActions); err != nil {
+		t.Fatalf("retrying an abandoned stage: %v", err)
+	}
+	if last := f.eng.calls[len(f.eng.calls)-1]; last != "redrive release "+f.id {
+		t.Errorf("engine call %s", last)
+	}
+	if e, _ := f.rt.Store.GetPipelineExecution(f.ctx, "release", f.id); e.Value.Status != store.ExecutionInProgress || e.Value.Abandon {
+		t.Errorf("retried execution %+v", e.Value)
 	}
 }
 

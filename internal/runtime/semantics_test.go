@@ -434,6 +434,68 @@ func TestStopOnTheEmbeddedEngine(t *testing.T) {
 	}
 }
 
+// TestRetryAfterAbandonOnTheEmbeddedEngine retries the stage of an
+// execution stopped by abandoning its actions, as CodePipeline allows: the
+// aborted state machine execution is redriven within the same execution,
+// the abandoned action runs again (with its succeeded sibling too for
+// ALL_ACTIONS), then the stage's later runOrder group and the next stage.
+func TestRetryAfterAbandonOnTheEmbeddedEngine(t *testing.T) {
+	tests := []struct {
+		mode       string
+		quickRuns  int
+		quickTries int
+	}{
+		{execution.RetryFailedActions, 1, 1},
+		{execution.RetryAllActions, 2, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			prov := newScripted("Hold")
+			r := deploy(t, prov, testPipeline("abandoned", pipeline.ExecutionModeQueued,
+				stageSpec{"Source", acts("Fetch")},
+				stageSpec{"Build", []actionSpec{{"Quick", 1}, {"Hold", 1}, {"Later", 2}}},
+				stageSpec{"Deploy", acts("Ship")}))
+			id := r.start(nil)
+			waitFor(t, func() bool {
+				a, ok := r.action(id, "Build", "Quick")
+				return prov.begun(id, "Hold") == 1 && ok && a.Status == store.ActionSucceeded
+			})
+			if err := r.rt.StopPipelineExecution(r.ctx, r.name, id, true, "wrong commit"); err != nil {
+				t.Fatal(err)
+			}
+			if desc, status := r.wait(id); desc.Status != states.StatusAborted || status != store.ExecutionStopped {
+				t.Fatalf("after the abandon: %s, %s", desc.Status, status)
+			}
+			if err := r.rt.RetryStageExecution(r.ctx, r.name, "Build", id, tt.mode); err != nil {
+				t.Fatalf("retry: %v", err)
+			}
+			waitFor(t, func() bool { return prov.begun(id, "Hold") == 2 })
+			if a, _ := r.action(id, "Build", "Hold"); a.Attempt != 2 || a.Status != store.ActionInProgress {
+				t.Errorf("Hold while held again: attempt %d %s", a.Attempt, a.Status)
+			}
+			prov.release(id, "Hold")
+			if desc, status := r.wait(id); desc.Status != states.StatusSucceeded || status != store.ExecutionSucceeded {
+				t.Fatalf("after the retry: %s (%s), %s", desc.Status, deref(desc.Error), status)
+			}
+			runs := map[string]int{"Fetch": 1, "Quick": tt.quickRuns, "Hold": 2, "Later": 1, "Ship": 1}
+			for act, want := range runs {
+				if n := len(prov.ran(act)); n != want {
+					t.Errorf("%s ran %d times, want %d", act, n, want)
+				}
+			}
+			if a, _ := r.action(id, "Build", "Quick"); a.Attempt != tt.quickTries || a.Status != store.ActionSucceeded {
+				t.Errorf("Quick: attempt %d %s, want attempt %d Succeeded", a.Attempt, a.Status, tt.quickTries)
+			}
+			if se, _ := r.stage(id, "Build"); se.Attempt != 2 || se.Status != store.StageSucceeded || se.RetryMode != tt.mode {
+				t.Errorf("stage Build: attempt %d %s, mode %s", se.Attempt, se.Status, se.RetryMode)
+			}
+			if c := r.control("Build"); c.Holder != "" {
+				t.Errorf("stage Build still held by %s", c.Holder)
+			}
+		})
+	}
+}
+
 // TestRetryAllActionsOnTheEmbeddedEngine retries a failed stage with
 // ALL_ACTIONS: every action of the stage runs again, in the same execution.
 // (FAILED_ACTIONS: TestRetryOnTheEmbeddedEngine.)
