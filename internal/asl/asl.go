@@ -37,6 +37,12 @@ const (
 	TypeMap      = "Map"
 )
 
+// The values of a ResultWriter's WriterConfig.
+var (
+	WriterOutputTypes     = []string{"JSON", "JSONL"}
+	WriterTransformations = []string{"NONE", "COMPACT", "FLATTEN"}
+)
+
 // Error names that definitions may refer to.
 const (
 	ErrorAll      = "States.ALL"

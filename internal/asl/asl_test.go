@@ -89,6 +89,23 @@ func TestParseInvalid(t *testing.T) {
 		{"negative batch limit", mapWith(`"ItemBatcher":{"MaxInputBytesPerBatch":-1}`), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemBatcher/MaxInputBytesPerBatch"},
 		{"bad batch limit path", mapWith(`"ItemBatcher":{"MaxItemsPerBatchPath":"$.a[*]"}`), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemBatcher/MaxItemsPerBatchPath"},
 		{"bad BatchInput", mapWith(`"ItemBatcher":{"BatchInput":{"a.$":"States.Nope()"}}`), "SCHEMA_VALIDATION_FAILED", "/States/A/ItemBatcher/BatchInput"},
+		{"ResultWriter in an inline Map", mapWith(`"ResultWriter":{"WriterConfig":{"OutputType":"JSON","Transformation":"COMPACT"}}`), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter"},
+		{"ResultWriter not an object", distributedMapWith(`"ResultWriter":[]`, false), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter"},
+		{"empty ResultWriter", distributedMapWith(`"ResultWriter":{}`, false), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter"},
+		{"unknown ResultWriter field", distributedMapWith(`"ResultWriter":{"WriterConfig":{"OutputType":"JSON","Transformation":"NONE"},"Nope":1}`, false), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/Nope"},
+		{"ResultWriter Resource without Parameters", distributedMapWith(`"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject"}`, false), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/Parameters"},
+		{"ResultWriter Parameters without Resource", distributedMapWith(`"ResultWriter":{"Parameters":{"Bucket":"b"}}`, false), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/Resource"},
+		{"ResultWriter Resource not putObject", distributedMapWith(`"ResultWriter":{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket":"b"}}`, false), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/Resource"},
+		{"ResultWriter without Bucket", distributedMapWith(`"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Prefix":"p"}}`, false), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/Parameters/Bucket"},
+		{"ResultWriter Parameters field other than Bucket and Prefix", distributedMapWith(`"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b","Key":"k"}}`, false), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/Parameters/Key"},
+		{"bad ResultWriter Parameters path", distributedMapWith(`"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket.$":"nope"}}`, false), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/Parameters"},
+		{"ResultWriter Parameters in JSONata", distributedMapWith(`"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b"}}`, true), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/Parameters"},
+		{"bad ResultWriter Arguments expression", distributedMapWith(`"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Arguments":{"Bucket":"{% $x + %}"}}`, true), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/Arguments"},
+		{"WriterConfig not an object", distributedMapWith(`"ResultWriter":{"WriterConfig":"JSON"}`, false), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/WriterConfig"},
+		{"WriterConfig without OutputType", distributedMapWith(`"ResultWriter":{"WriterConfig":{"Transformation":"FLATTEN"}}`, false), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/WriterConfig/OutputType"},
+		{"bad OutputType", distributedMapWith(`"ResultWriter":{"WriterConfig":{"OutputType":"CSV","Transformation":"NONE"}}`, false), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/WriterConfig/OutputType"},
+		{"bad Transformation", distributedMapWith(`"ResultWriter":{"WriterConfig":{"OutputType":"JSON","Transformation":"flatten"}}`, true), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/WriterConfig/Transformation"},
+		{"unknown WriterConfig field", distributedMapWith(`"ResultWriter":{"WriterConfig":{"OutputType":"JSON","Transformation":"NONE","Compression":"GZIP"}}`, false), "SCHEMA_VALIDATION_FAILED", "/States/A/ResultWriter/WriterConfig/Compression"},
 		{"Assign not an object", `{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":"x","End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/Assign"},
 		{"JSONata Assign not an object", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Assign":[],"End":true}}}`, "SCHEMA_VALIDATION_FAILED", "/States/A/Assign"},
 	}
@@ -120,6 +137,17 @@ func TestParseInvalid(t *testing.T) {
 func mapWith(fields string) string {
 	return `{"StartAt":"A","States":{"A":{"Type":"Map",` + fields +
 		`,"ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},"End":true}}}`
+}
+
+// distributedMapWith returns a definition of one Map state in DISTRIBUTED
+// mode with the given fields, in JSONata or JSONPath.
+func distributedMapWith(fields string, jsonata bool) string {
+	ql := ""
+	if jsonata {
+		ql = `"QueryLanguage":"JSONata",`
+	}
+	return `{` + ql + `"StartAt":"A","States":{"A":{"Type":"Map",` + fields +
+		`,"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"B","States":{"B":{"Type":"Succeed"}}},"End":true}}}`
 }
 
 func TestMatches(t *testing.T) {

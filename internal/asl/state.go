@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -402,6 +403,7 @@ func (p *parser) mapState(s *State, obj map[string]any, where string, jsonata bo
 	}
 	p.itemReader(s.ItemReader, where+"/ItemReader", jsonata)
 	p.itemBatcher(s.ItemBatcher, where+"/ItemBatcher", jsonata)
+	p.resultWriter(s, where+"/ResultWriter", jsonata)
 	if s.Items.Set && jsonata {
 		if str, ok := s.Items.Value.(string); ok {
 			if err := checkJSONataString(str); err != nil {
@@ -475,6 +477,109 @@ func (p *parser) itemBatcher(v Opt, where string, jsonata bool) {
 	if t, ok := m["BatchInput"]; ok {
 		p.template("BatchInput", t, where+"/BatchInput", jsonata)
 	}
+}
+
+// resultWriterResource matches the one resource a ResultWriter may name,
+// in any partition.
+var resultWriterResource = regexp.MustCompile(`^arn:aws[a-z-]*:states:::s3:putObject$`)
+
+// resultWriter checks a Map state's ResultWriter as CreateStateMachine
+// does: a Distributed Map field holding a WriterConfig, a Resource with its
+// Parameters (Arguments in JSONata), or all three; the Resource is
+// s3:putObject, the Parameters name a Bucket and optionally a Prefix, and
+// the WriterConfig gives both its Transformation and its OutputType.
+func (p *parser) resultWriter(s *State, where string, jsonata bool) {
+	m := p.object(s.ResultWriter, where, "ResultWriter")
+	if m == nil {
+		return
+	}
+	if s.Processor != nil && s.Processor.ProcessorMode != "DISTRIBUTED" {
+		p.schema(where, "The field 'ResultWriter' of the state '%s' is only supported by Map states in DISTRIBUTED mode", s.Name)
+	}
+	params := "Parameters"
+	if jsonata {
+		params = "Arguments"
+	}
+	p.onlyFields(m, where, "ResultWriter", "Resource", "WriterConfig", params)
+	res, hasRes := m["Resource"]
+	t, hasParams := m[params]
+	_, hasConfig := m["WriterConfig"]
+	switch {
+	case !hasRes && !hasParams && !hasConfig:
+		p.schema(where, "The field 'ResultWriter' of the state '%s' needs 'WriterConfig', or 'Resource' and '%s'", s.Name, params)
+	case hasRes && !hasParams:
+		p.schema(where+"/"+params, "The field '%s' of 'ResultWriter' is required with 'Resource'", params)
+	case hasParams && !hasRes:
+		p.schema(where+"/Resource", "The field 'Resource' of 'ResultWriter' is required with '%s'", params)
+	}
+	if r, ok := res.(string); hasRes && (!ok || !resultWriterResource.MatchString(r)) {
+		p.schema(where+"/Resource", "The value of the field 'Resource' of 'ResultWriter' must be 'arn:aws:states:::s3:putObject', not %s", jsonText(res))
+	}
+	if hasParams {
+		p.writerParams(t, where+"/"+params, params, jsonata)
+	}
+	if wc, ok := m["WriterConfig"]; ok {
+		p.writerConfig(wc, where+"/WriterConfig")
+	}
+}
+
+// writerParams checks the Parameters (Arguments) of a ResultWriter: a
+// template whose object names the Bucket and may name a Prefix.
+func (p *parser) writerParams(t any, where, key string, jsonata bool) {
+	p.template(key, t, where, jsonata)
+	obj, ok := t.(map[string]any)
+	if !ok {
+		if str, isStr := t.(string); !jsonata || !isStr || !isJSONata(str) {
+			p.schema(where, "The value of the field '%s' of 'ResultWriter' must be an object", key)
+		}
+		return
+	}
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		name := k
+		if !jsonata {
+			name = strings.TrimSuffix(k, ".$")
+		}
+		if name != "Bucket" && name != "Prefix" {
+			p.schema(where+"/"+k, "The field '%s' is not supported in the '%s' of 'ResultWriter': only 'Bucket' and 'Prefix' are", k, key)
+		}
+	}
+	_, bucket := obj["Bucket"]
+	_, bucketPath := obj["Bucket.$"]
+	if !bucket && !(bucketPath && !jsonata) {
+		p.schema(where+"/Bucket", "The field 'Bucket' is required in the '%s' of 'ResultWriter'", key)
+	}
+}
+
+// writerConfig checks a ResultWriter's WriterConfig.
+func (p *parser) writerConfig(v any, where string) {
+	wc, ok := v.(map[string]any)
+	if !ok {
+		p.schema(where, "The value of the field 'WriterConfig' must be an object")
+		return
+	}
+	p.onlyFields(wc, where, "WriterConfig", "OutputType", "Transformation")
+	for _, f := range []struct {
+		key    string
+		values []string
+	}{{"OutputType", WriterOutputTypes}, {"Transformation", WriterTransformations}} {
+		val, set := wc[f.key]
+		str, _ := val.(string)
+		switch {
+		case !set:
+			p.schema(where+"/"+f.key, "The field '%s' is required in 'WriterConfig'", f.key)
+		case !slices.Contains(f.values, str):
+			p.schema(where+"/"+f.key, "The value of the field '%s' must be one of %s, not %s", f.key, strings.Join(f.values, ", "), jsonText(val))
+		}
+	}
+}
+
+// jsonText is a field value as JSON text, for error messages.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
 
 // object returns the value of an optional field that must be an object,
