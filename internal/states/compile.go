@@ -70,6 +70,7 @@ type node struct {
 	resource  *resource
 	reader    *itemReader
 	batcher   *itemBatcher
+	writer    *resultWriter
 }
 
 // itemReader is a Map state's ItemReader: a resource whose handler returns
@@ -284,6 +285,11 @@ func (n *node) compile(b *block) error {
 			return fmt.Errorf("ItemBatcher: %w", err)
 		}
 	}
+	if s.ResultWriter.Set {
+		if n.writer, err = compileWriter(s.ResultWriter.Value, n.jsonata); err != nil {
+			return fmt.Errorf("ResultWriter: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -292,20 +298,28 @@ func compileReader(v any, isJSONata bool) (*itemReader, error) {
 	m, _ := v.(map[string]any)
 	res, _ := m["Resource"].(string)
 	r := &itemReader{resource: parseResource(res)}
-	key := "Parameters"
-	if isJSONata {
-		key = "Arguments"
-	}
-	if p, ok := m[key]; ok {
-		var err error
-		if r.params, err = compileTemplate(key, p, isJSONata); err != nil {
-			return nil, err
-		}
+	var err error
+	if r.params, err = compileResourceParams(m, isJSONata); err != nil {
+		return nil, err
 	}
 	if rc, ok := m["ReaderConfig"].(map[string]any); ok {
 		r.maxItems, _ = numberValue(rc["MaxItems"])
 	}
 	return r, nil
+}
+
+// compileResourceParams compiles the Parameters (Arguments in JSONata) of
+// an ItemReader or a ResultWriter, nil when it has none.
+func compileResourceParams(m map[string]any, isJSONata bool) (template, error) {
+	key := "Parameters"
+	if isJSONata {
+		key = "Arguments"
+	}
+	p, ok := m[key]
+	if !ok {
+		return nil, nil
+	}
+	return compileTemplate(key, p, isJSONata)
 }
 
 // compileBatcher compiles an ItemBatcher, whose shape package asl checked.

@@ -53,6 +53,13 @@
 // neither fails, unless it waits for a task token and the engine parks such
 // tokens for a person or a script to answer (Options.ParkUnhandled).
 //
+// A Map state's ItemReader and ResultWriter go through the registry too,
+// since locally there is no S3: the ItemReader's handler returns the
+// items, and the handler of a ResultWriter's arn:aws:states:::s3:putObject
+// is called once for each object AWS would write for the Map Run (the
+// SUCCEEDED_0, FAILED_0 and PENDING_0 result files, then manifest.json),
+// with the parameters of an S3 PutObject call: {"Bucket", "Key", "Body"}.
+//
 // The interpreter, the history and the replay are written by hand: no Go
 // library implements the States Language, and the embedded engine must
 // reproduce AWS's event and error details exactly.

@@ -331,30 +331,55 @@ func (st *stateRun) mapState() (any, *node, *failure) {
 		if f != nil {
 			return st.failState(MapStateFailed, f)
 		}
+		var mapRun string
 		if distributed {
 			label := n.s.Label
 			if label == "" {
 				label = n.name
 			}
-			arn := mapRunArn(st.s.x.arn, label, newRequestID())
-			st.s.emit(&Event{Type: MapRunStarted, Detail: Detail{MapRunArn: arn}})
+			// A replay takes the ARN the run was given.
+			mapRun = st.s.emit(&Event{Type: MapRunStarted, Detail: Detail{
+				MapRunArn: mapRunArn(st.s.x.arn, label, newRequestID())}}).Detail.MapRunArn
 		}
 		inputs, f := st.iterationInputs(items, eff)
 		if f != nil {
 			return st.failState(MapStateFailed, f)
 		}
+		var children []*childRun
+		if distributed && n.writer != nil {
+			children = make([]*childRun, len(inputs))
+			for i, in := range inputs {
+				children[i] = &childRun{input: in}
+			}
+		}
 		outs, f, failedAt := st.fanOut(started.ID, len(inputs), int(limit), distributed, tolerated, func(cs *scope, i int) (any, *failure) {
-			return st.iteration(cs, i, inputs[i], distributed)
+			if children == nil {
+				return st.iteration(cs, i, inputs[i], distributed)
+			}
+			c := children[i]
+			c.started, c.start = true, st.s.x.eng.clock.Now()
+			c.output, c.f = st.iteration(cs, i, inputs[i], distributed)
+			c.stop = st.s.x.eng.clock.Now()
+			return c.output, c.f
 		})
 		if f == abortedFailure {
 			return nil, nil, f
+		}
+		var result any = outs
+		if children != nil {
+			// Every Map Run exports its results, a failed one too.
+			res, g := st.writeResults(eff, mapRun, children)
+			if g != nil && (f == nil || g.terminal) {
+				f, failedAt = g, st.s.x.eng.clock.Now()
+			}
+			result = res
 		}
 		if f == nil {
 			if distributed {
 				st.s.emit(&Event{Type: MapRunSucceeded})
 			}
 			st.s.emit(&Event{Type: MapStateSucceeded})
-			return st.finishResult(outs)
+			return st.finishResult(result)
 		}
 		retry, g := st.fanOutRetry(f, counts, started.ID, failedAt)
 		if g != nil {
