@@ -78,6 +78,7 @@ type node struct {
 type itemReader struct {
 	resource *resource
 	params   template
+	config   map[string]any // the ReaderConfig as declared, nil without one
 	maxItems int64
 }
 
@@ -303,6 +304,7 @@ func compileReader(v any, isJSONata bool) (*itemReader, error) {
 		return nil, err
 	}
 	if rc, ok := m["ReaderConfig"].(map[string]any); ok {
+		r.config = rc
 		r.maxItems, _ = numberValue(rc["MaxItems"])
 	}
 	return r, nil

@@ -54,8 +54,11 @@
 // tokens for a person or a script to answer (Options.ParkUnhandled).
 //
 // A Map state's ItemReader and ResultWriter go through the registry too,
-// since locally there is no S3: the ItemReader's handler returns the
-// items, and the handler of a ResultWriter's arn:aws:states:::s3:putObject
+// since locally there is no S3: the ItemReader's handler is given
+// {"Resource", "Parameters", "ReaderConfig"} (the evaluated Parameters or
+// Arguments, and the ReaderConfig as declared, so that it parses the object
+// as AWS would) and returns the items; its error fails the state with
+// States.ItemReaderFailed. The handler of a ResultWriter's arn:aws:states:::s3:putObject
 // is called once for each object AWS would write for the Map Run (the
 // SUCCEEDED_0, FAILED_0 and PENDING_0 result files, then manifest.json),
 // with the parameters of an S3 PutObject call: {"Bucket", "Key", "Body"}.

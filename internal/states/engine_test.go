@@ -690,9 +690,15 @@ func TestMapItemReaderAndBatcher(t *testing.T) {
 	log := states.NewMemoryLog()
 	reg := states.NewRegistry()
 	reg.Register("arn:aws:states:::s3:getObject", func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
-		var p struct{ Bucket, Key string }
-		if err := json.Unmarshal(in, &p); err != nil || p.Bucket != "b" || p.Key != "items.json" {
-			return nil, fmt.Errorf("unexpected parameters %s", in)
+		var req struct {
+			Resource     string
+			Parameters   struct{ Bucket, Key string }
+			ReaderConfig map[string]any
+		}
+		if err := json.Unmarshal(in, &req); err != nil || req.Resource != "arn:aws:states:::s3:getObject" ||
+			req.Parameters.Bucket != "b" || req.Parameters.Key != "items.json" ||
+			req.ReaderConfig["InputType"] != "JSON" || req.ReaderConfig["MaxItems"] != 5.0 {
+			return nil, fmt.Errorf("unexpected request %s", in)
 		}
 		// The reader acts outside the engine: the state's entry is
 		// durable before it runs.
@@ -705,7 +711,7 @@ func TestMapItemReaderAndBatcher(t *testing.T) {
 	eng := openEngine(t, states.Options{Log: log, Handlers: reg})
 	sm := createMachine(t, eng, "Batches", `{"StartAt":"Each","States":{"Each":{
 	  "Type":"Map",
-	  "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket":"b","Key.$":"$.key"},"ReaderConfig":{"MaxItems":5}},
+	  "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket":"b","Key.$":"$.key"},"ReaderConfig":{"InputType":"JSON","MaxItems":5}},
 	  "ItemSelector":{"v.$":"$$.Map.Item.Value"},
 	  "ItemBatcher":{"MaxItemsPerBatch":2,"BatchInput":{"run.$":"$.key"}},
 	  "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
@@ -715,12 +721,36 @@ func TestMapItemReaderAndBatcher(t *testing.T) {
 	if d.Status != states.StatusSucceeded || str(d.Output) != want {
 		t.Fatalf("execution %s %s\noutput %s\nwant   %s", d.Status, str(d.Cause), str(d.Output), want)
 	}
-	noReader := createMachine(t, eng, "NoReader", `{"StartAt":"Each","States":{"Each":{"Type":"Map",
-	  "ItemReader":{"Resource":"arn:aws:states:::s3:listObjectsV2","Parameters":{"Bucket":"b"}},
-	  "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`)
-	d = wait(t, eng, start(t, eng, noReader, "x", `{}`))
-	if d.Status != states.StatusFailed || !strings.Contains(str(d.Cause), "no handler is registered for the ItemReader") {
-		t.Fatalf("execution %s %s %s", d.Status, str(d.Error), str(d.Cause))
+	reg.Register("arn:aws:states:::s3:listObjectsV2", func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
+		var req struct{ Parameters struct{ Bucket string } }
+		if err := json.Unmarshal(in, &req); err != nil {
+			return nil, err
+		}
+		switch req.Parameters.Bucket {
+		case "missing":
+			return nil, errors.New("NoSuchBucket: The specified bucket does not exist")
+		case "object":
+			return json.RawMessage(`{"Key":"a"}`), nil
+		}
+		return json.RawMessage(`[]`), nil
+	})
+	readers := []struct {
+		name, resource, bucket, error, cause string
+	}{
+		{"NoReader", "arn:aws:states:::s3:listObjects", "b", "States.Runtime", "no handler is registered for the ItemReader resource 'arn:aws:states:::s3:listObjects'"},
+		{"ReaderFails", "arn:aws:states:::s3:listObjectsV2", "missing", "States.ItemReaderFailed", "NoSuchBucket: The specified bucket does not exist"},
+		{"NotAnArray", "arn:aws:states:::s3:listObjectsV2", "object", "States.ItemReaderFailed", "the ItemReader resource 'arn:aws:states:::s3:listObjectsV2' did not return a JSON array of items"},
+	}
+	for _, tc := range readers {
+		t.Run(tc.name, func(t *testing.T) {
+			sm := createMachine(t, eng, tc.name, `{"StartAt":"Each","States":{"Each":{"Type":"Map",
+			  "ItemReader":{"Resource":"`+tc.resource+`","Parameters":{"Bucket":"`+tc.bucket+`"}},
+			  "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`)
+			d := wait(t, eng, start(t, eng, sm, "x", `{}`))
+			if d.Status != states.StatusFailed || str(d.Error) != tc.error || !strings.Contains(str(d.Cause), tc.cause) {
+				t.Fatalf("execution %s %s %s, want %s %s", d.Status, str(d.Error), str(d.Cause), tc.error, tc.cause)
+			}
+		})
 	}
 }
 

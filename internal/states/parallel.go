@@ -3,6 +3,7 @@ package states
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -495,8 +496,17 @@ func (st *stateRun) batch(inputs []any, eff any) ([]any, *failure) {
 	return batches, nil
 }
 
+// errItemReaderFailed is the error of a Map state whose ItemReader could
+// not read its items.
+const errItemReaderFailed = "States.ItemReaderFailed"
+
 // readItems runs the ItemReader's resource: its handler reads the items
-// (locally there is no S3 to read them from).
+// (locally there is no S3 to read them from). The handler is given
+// {"Resource", "Parameters", "ReaderConfig"}: the resource's ARN, the
+// evaluated Parameters (Arguments in JSONata) and the ReaderConfig as the
+// definition declares it (absent without one), and returns the items as a
+// JSON array. An error of the handler, or anything but an array, fails the
+// state with States.ItemReaderFailed, as on AWS.
 func (st *stateRun) readItems(eff any) ([]any, *failure) {
 	rd := st.n.reader
 	params, f := st.evalTemplate(rd.params, st.env(eff), map[string]any{}, "ItemReader")
@@ -512,16 +522,25 @@ func (st *stateRun) readItems(eff any) ([]any, *failure) {
 		return nil, st.evalFailure(&evalError{errRuntime, fmt.Sprintf(
 			"no handler is registered for the ItemReader resource '%s'", rd.resource.arn)}, "ItemReader")
 	}
+	req := map[string]any{"Resource": rd.resource.arn, "Parameters": params}
+	if rd.config != nil {
+		req["ReaderConfig"] = rd.config
+	}
 	st.s.x.flush()
-	out, err := safeCall(st.s.ctx, h, marshal(params))
+	out, err := safeCall(st.s.ctx, h, marshal(req))
 	if err != nil {
-		return nil, newFailure(ErrorName(err), err.Error())
+		cause := err.Error()
+		var se statesError
+		if errors.As(err, &se) {
+			_, cause = se.StatesError()
+		}
+		return nil, newFailure(errItemReaderFailed, cause)
 	}
 	v, err := decode(out)
 	items, ok := v.([]any)
 	if err != nil || !ok {
-		return nil, st.evalFailure(&evalError{errRuntime, fmt.Sprintf(
-			"the ItemReader resource '%s' must return a JSON array", rd.resource.arn)}, "ItemReader")
+		return nil, newFailure(errItemReaderFailed, fmt.Sprintf(
+			"the ItemReader resource '%s' did not return a JSON array of items", rd.resource.arn))
 	}
 	if rd.maxItems > 0 && int64(len(items)) > rd.maxItems {
 		items = items[:rd.maxItems]
