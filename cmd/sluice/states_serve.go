@@ -25,10 +25,10 @@ import (
 const shutdownGrace = 10 * time.Second
 
 func newStatesServeCmd() *cobra.Command {
-	var addr, dataDir, region, account, mockConfig string
+	var addr, dataDir, s3Dir, region, account, mockConfig string
 	var parkUnhandled bool
 	cmd := &cobra.Command{
-		Use:   "serve [--addr HOST:PORT] [--data-dir DIR] [--mock-config FILE] [--park-unhandled=false]",
+		Use:   "serve [--addr HOST:PORT] [--data-dir DIR] [--s3-dir DIR] [--mock-config FILE] [--park-unhandled=false]",
 		Short: "Serve the Step Functions API of the embedded engine",
 		Long: `Serve runs the embedded engine behind the AWS Step Functions API (the JSON 1.0
 protocol, X-Amz-Target: AWSStepFunctions.<Operation>), so that the AWS CLI and
@@ -52,6 +52,11 @@ server prints each parked token, and the token is in the TaskScheduled event's
 parameters (get-execution-history) wherever the definition passes
 $$.Task.Token, as on AWS. With --park-unhandled=false such tasks fail, like
 every other Task state that the mock config does not answer.
+
+A Distributed Map state's ItemReader (s3:getObject, s3:listObjectsV2) and
+ResultWriter (s3:putObject) use the local buckets of --s3-dir (by default the
+s3 folder of --data-dir, which the pipelines' S3 actions use too): bucket B,
+key K is the file DIR/B/K. A bucket is a folder that exists.
 
 Stop the server with Ctrl-C or SIGTERM: running executions stop where they
 are and resume at the next start.`,
@@ -86,7 +91,11 @@ are and resume at the next start.`,
 			if err != nil {
 				return err
 			}
-			opts := states.Options{Log: store, Region: region, Account: account, Mocks: mocks, ParkUnhandled: parkUnhandled}
+			if s3Dir == "" {
+				s3Dir = filepath.Join(dataDir, "s3")
+			}
+			opts := states.Options{Log: store, Region: region, Account: account, Mocks: mocks, ParkUnhandled: parkUnhandled,
+				Handlers: s3Handlers(s3Dir)}
 			if parkUnhandled {
 				opts.Parked = printParked(cmd.OutOrStdout(), "http://"+ln.Addr().String())
 			}
@@ -101,6 +110,7 @@ are and resume at the next start.`,
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", "127.0.0.1:8083", "`address` to listen on (port 0 picks a free port)")
 	f.StringVar(&dataDir, "data-dir", ".sluice", "`folder` of the history store")
+	f.StringVar(&s3Dir, "s3-dir", "", "`folder` of the local S3 buckets that Distributed Map states read and write (default DATA-DIR/s3)")
 	f.StringVar(&region, "region", "us-east-1", "AWS region in the ARNs")
 	f.StringVar(&account, "account", "123456789012", "AWS account id in the ARNs")
 	f.StringVar(&mockConfig, "mock-config", "", "Step Functions Local MockConfigFile `file` answering Task states")

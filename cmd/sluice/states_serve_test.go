@@ -137,15 +137,7 @@ func TestStatesServe(t *testing.T) {
 
 	srv = startServe(t, dataDir)
 	c = srv.client()
-	var d *sfn.DescribeExecutionOutput
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if d, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: start.ExecutionArn}); err != nil {
-			t.Fatal(err)
-		}
-		if d.Status != types.ExecutionStatusRunning || time.Now().After(deadline) {
-			break
-		}
-	}
+	d := waitDone(t, c, aws.ToString(start.ExecutionArn))
 	if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != `{"n":1}` {
 		t.Fatalf("after the restart the execution is %s with output %q", d.Status, aws.ToString(d.Output))
 	}
@@ -154,18 +146,26 @@ func TestStatesServe(t *testing.T) {
 	} else if _, err := c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(parked.token), Output: aws.String(`{"approved":true}`)}); err != nil {
 		t.Fatalf("complete the parked task after the restart: %v", err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if d, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(parked.execution)}); err != nil {
-			t.Fatal(err)
-		}
-		if d.Status != types.ExecutionStatusRunning || time.Now().After(deadline) {
-			break
-		}
-	}
+	d = waitDone(t, c, parked.execution)
 	if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != `{"approval":{"approved":true},"order":7}` {
 		t.Fatalf("the parked execution is %s with output %q", d.Status, aws.ToString(d.Output))
 	}
 	srv.stop(t)
+}
+
+// waitDone describes an execution once it is no longer running, or after
+// 30 seconds.
+func waitDone(t *testing.T, c *sfn.Client, arn string) *sfn.DescribeExecutionOutput {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		d, err := c.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != types.ExecutionStatusRunning || time.Now().After(deadline) {
+			return d
+		}
+	}
 }
 
 // parkedTask is an execution whose callback task nothing answers.
@@ -317,5 +317,51 @@ func TestStatesServeUsage(t *testing.T) {
 				t.Fatalf("exit %v, stderr %q; want status 2 and %q", err, stderr.String(), tt.stderr)
 			}
 		})
+	}
+}
+
+// TestStatesServeBuckets runs a Distributed Map state on the server: its
+// ItemReader and ResultWriter use the buckets of the data folder's s3.
+func TestStatesServeBuckets(t *testing.T) {
+	dataDir := t.TempDir()
+	td := filepath.Join("testdata", "states")
+	csv, err := os.ReadFile(filepath.Join(td, "ratings.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := os.ReadFile(filepath.Join(td, "distributed-map.asl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{"s3/ratings/in", "s3/results"} {
+		if err := os.MkdirAll(filepath.Join(dataDir, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "s3", "ratings", "in", "ratings.csv"), csv, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	srv := startServe(t, dataDir)
+	defer srv.stop(t)
+	c := srv.client()
+	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("Ratings"), Definition: aws.String(string(def)), RoleArn: aws.String("arn:aws:iam::123456789012:role/states"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn,
+		Input: aws.String(`{"bucket":"ratings","key":"in/ratings.csv","results":"results"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := waitDone(t, c, aws.ToString(start.ExecutionArn))
+	var out struct{ ResultWriterDetails struct{ Bucket, Key string } }
+	if d.Status != types.ExecutionStatusSucceeded || json.Unmarshal([]byte(aws.ToString(d.Output)), &out) != nil {
+		t.Fatalf("execution %s %s %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "s3", "results", filepath.FromSlash(out.ResultWriterDetails.Key))); err != nil {
+		t.Fatalf("the manifest is not in the data folder's bucket: %v", err)
 	}
 }

@@ -186,3 +186,108 @@ func TestStatesRun(t *testing.T) {
 		})
 	}
 }
+
+// TestStatesRunDistributedMap runs a Distributed Map state whose
+// ItemReader reads a CSV object and whose ResultWriter exports to a bucket,
+// both in the local buckets folder given by --s3-dir, and checks the
+// manifest and result files written there.
+func TestStatesRunDistributedMap(t *testing.T) {
+	td := filepath.Join("testdata", "states")
+	csv, err := os.ReadFile(filepath.Join(td, "ratings.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, input   string
+		status, error string
+		cause         string
+		succeeded     string // the SUCCEEDED result file
+		failed        int    // how many results the FAILED file holds
+	}{
+		{name: "exported", input: `{"bucket":"ratings","key":"in/ratings.csv","results":"results"}`, status: "SUCCEEDED",
+			succeeded: `[{"rating":3.5,"user":"1"},{"rating":4,"user":"2"},{"rating":2.25,"user":"4"}]`, failed: 1},
+		{name: "missing object", input: `{"bucket":"ratings","key":"in/none.csv","results":"results"}`, status: "FAILED",
+			error: "States.ItemReaderFailed", cause: "NoSuchKey: The specified key does not exist"},
+		{name: "missing bucket", input: `{"bucket":"nowhere","key":"in/ratings.csv","results":"results"}`, status: "FAILED",
+			error: "States.ItemReaderFailed", cause: "NoSuchBucket: The specified bucket does not exist"},
+		{name: "missing results bucket", input: `{"bucket":"ratings","key":"in/ratings.csv","results":"exports"}`, status: "FAILED",
+			error: "States.ResultWriterFailed", cause: "NoSuchBucket"},
+	}
+	bin := sluiceBinary(t)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s3Dir := filepath.Join(t.TempDir(), "s3")
+			for _, dir := range []string{"ratings/in", "results"} {
+				if err := os.MkdirAll(filepath.Join(s3Dir, dir), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(s3Dir, "ratings", "in", "ratings.csv"), csv, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, "states", "run", "--definition", filepath.Join(td, "distributed-map.asl.json"),
+				"--input", tc.input, "--s3-dir", s3Dir)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			stdout, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%v: %s", err, stderr.String())
+			}
+			var res struct {
+				Status, Error, Cause string
+				Output               struct {
+					MapRunArn           string
+					ResultWriterDetails struct{ Bucket, Key string }
+				}
+			}
+			if err := json.Unmarshal(stdout, &res); err != nil {
+				t.Fatalf("%v: %s", err, stdout)
+			}
+			if res.Status != tc.status || res.Error != tc.error || !strings.Contains(res.Cause, tc.cause) {
+				t.Fatalf("status %s %s %q, want %s %s %q", res.Status, res.Error, res.Cause, tc.status, tc.error, tc.cause)
+			}
+			if tc.status != "SUCCEEDED" {
+				return
+			}
+			details := res.Output.ResultWriterDetails
+			runID := res.Output.MapRunArn[strings.LastIndex(res.Output.MapRunArn, ":")+1:]
+			if details.Bucket != "results" || details.Key != "scores/"+runID+"/manifest.json" {
+				t.Fatalf("output %s", stdout)
+			}
+			var manifest struct {
+				DestinationBucket string
+				MapRunArn         string
+				ResultFiles       map[string][]struct {
+					Key  string
+					Size int
+				}
+			}
+			readJSON(t, filepath.Join(s3Dir, "results", filepath.FromSlash(details.Key)), &manifest)
+			if manifest.DestinationBucket != "results" || manifest.MapRunArn != res.Output.MapRunArn ||
+				len(manifest.ResultFiles["SUCCEEDED"]) != 1 || len(manifest.ResultFiles["FAILED"]) != 1 || len(manifest.ResultFiles["PENDING"]) != 0 {
+				t.Fatalf("manifest %+v", manifest)
+			}
+			succeeded := manifest.ResultFiles["SUCCEEDED"][0]
+			body, err := os.ReadFile(filepath.Join(s3Dir, "results", filepath.FromSlash(succeeded.Key)))
+			if err != nil || string(body) != tc.succeeded || succeeded.Size != len(body) {
+				t.Fatalf("%s holds %s (%v), want %s of %d bytes", succeeded.Key, body, err, tc.succeeded, succeeded.Size)
+			}
+			var failed []struct{ Error, Cause, Status string }
+			readJSON(t, filepath.Join(s3Dir, "results", filepath.FromSlash(manifest.ResultFiles["FAILED"][0].Key)), &failed)
+			if len(failed) != tc.failed || failed[0].Error != "TooLow" || failed[0].Status != "FAILED" {
+				t.Fatalf("failed results %+v", failed)
+			}
+		})
+	}
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
