@@ -756,26 +756,29 @@ func TestMapItemReaderAndBatcher(t *testing.T) {
 
 func TestMapToleratedFailures(t *testing.T) {
 	eng := newEngine(t, nil, nil)
-	def := func(tolerance string) string {
+	def := func(tolerance, mode string) string {
 		return `{"StartAt":"Each","States":{"Each":{"Type":"Map",` + tolerance + `"MaxConcurrency":1,
-		  "ItemProcessor":{"StartAt":"Check","States":{
+		  "ItemProcessor":{"ProcessorConfig":{"Mode":"` + mode + `"},"StartAt":"Check","States":{
 		    "Check":{"Type":"Choice","Choices":[{"Variable":"$","NumericGreaterThan":2,"Next":"Bad"}],"Default":"Good"},
 		    "Bad":{"Type":"Fail","Error":"TooBig"},
 		    "Good":{"Type":"Succeed"}}},
 		  "End":true}}}`
 	}
 	tests := []struct {
-		name, tolerance, status, error, output string
+		name, tolerance, mode, status, error, output string
 	}{
-		{"no tolerance", ``, states.StatusFailed, "TooBig", ""},
-		{"within the count", `"ToleratedFailureCount":2,`, states.StatusSucceeded, "", `[1,2,null,null]`},
-		{"over the count", `"ToleratedFailureCount":1,`, states.StatusFailed, "States.ExceedToleratedFailureThreshold", ""},
-		{"within the percentage", `"ToleratedFailurePercentage":50,`, states.StatusSucceeded, "", `[1,2,null,null]`},
-		{"over the percentage", `"ToleratedFailurePercentage":25,`, states.StatusFailed, "States.ExceedToleratedFailureThreshold", ""},
+		// An inline Map fails with its iteration's error; a Map Run
+		// tolerates no failure unless told, and fails on the threshold.
+		{"inline, no tolerance", ``, "INLINE", states.StatusFailed, "TooBig", ""},
+		{"distributed, no tolerance", ``, "DISTRIBUTED", states.StatusFailed, "States.ExceedToleratedFailureThreshold", ""},
+		{"within the count", `"ToleratedFailureCount":2,`, "DISTRIBUTED", states.StatusSucceeded, "", `[1,2,null,null]`},
+		{"over the count", `"ToleratedFailureCount":1,`, "DISTRIBUTED", states.StatusFailed, "States.ExceedToleratedFailureThreshold", ""},
+		{"within the percentage", `"ToleratedFailurePercentage":50,`, "DISTRIBUTED", states.StatusSucceeded, "", `[1,2,null,null]`},
+		{"over the percentage", `"ToleratedFailurePercentage":25,`, "DISTRIBUTED", states.StatusFailed, "States.ExceedToleratedFailureThreshold", ""},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sm := createMachine(t, eng, fmt.Sprintf("Tolerate%d", i), def(tc.tolerance))
+			sm := createMachine(t, eng, fmt.Sprintf("Tolerate%d", i), def(tc.tolerance, tc.mode))
 			d := wait(t, eng, start(t, eng, sm, "x", `[1,2,3,4]`))
 			if d.Status != tc.status || str(d.Error) != orNone(tc.error) || (tc.output != "" && str(d.Output) != tc.output) {
 				t.Fatalf("execution %s %s %s output %s", d.Status, str(d.Error), str(d.Cause), str(d.Output))

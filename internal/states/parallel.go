@@ -332,6 +332,12 @@ func (st *stateRun) mapState() (any, *node, *failure) {
 		if f != nil {
 			return st.failState(MapStateFailed, f)
 		}
+		if tolerated == nil && distributed {
+			// A Map Run tolerates no failure by default: the first fails
+			// it with States.ExceedToleratedFailureThreshold, as on AWS,
+			// not with the child's own error.
+			tolerated = func(int) bool { return false }
+		}
 		var mapRun string
 		if distributed {
 			label := n.s.Label
