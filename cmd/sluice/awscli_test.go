@@ -53,8 +53,9 @@ func findAWSCLIv1() string {
 // failing at its source, retry-stage-execution, get-pipeline-state showing
 // the approval in progress, put-approval-result letting the execution go
 // on, disable- and enable-stage-transition with an execution waiting at
-// the transition, put-webhook, stop-pipeline-execution, and
-// list-pipeline-executions telling the story. A CLI that is missing is
+// the transition, put-webhook, stop-pipeline-execution,
+// list-pipeline-executions telling the story, and the abandoned stage
+// retried. A CLI that is missing is
 // skipped, unless CI is set: `make test` installs Debian's.
 func TestAWSCLI(t *testing.T) {
 	if testing.Short() {
@@ -329,6 +330,17 @@ func exerciseAWSCLI(t *testing.T, path string) {
 	if n := len(at(t, out, "pipelineExecutionSummaries").([]any)); n != 1 {
 		t.Errorf("list-pipeline-executions, the next page, lists %d executions, want 1", n)
 	}
+
+	// The stage where the execution was abandoned can be retried: the
+	// approval waits again, within the same execution.
+	out = a.run("retry-stage-execution", "--pipeline-name", "release", "--stage-name", "Approve",
+		"--pipeline-execution-id", third, "--retry-mode", "FAILED_ACTIONS")
+	want(t, "retry-stage-execution of the abandoned stage", out, []any{"pipelineExecutionId"}, third)
+	api.waitState("the third approval, retried", "release", approvalWaits(third))
+	token = approvalToken(t, api)
+	a.run("put-approval-result", "--pipeline-name", "release", "--stage-name", "Approve", "--action-name", "Release",
+		"--token", token, "--result", "summary=Needed after all,status=Approved")
+	api.waitStatus("release", third, types.PipelineExecutionStatusSucceeded)
 }
 
 // approvalToken reads the waiting approval's token with the SDK.
