@@ -58,6 +58,13 @@ func TestDeploymentWindow(t *testing.T) {
 		{"nearest weekday", "* * * 15W * ?", "", "2026-03-01T00:00:00Z", false, "2026-03-16T00:00:00Z"}, // the 15th is a Sunday
 		{"year", "* * * * * ? 2027", "", "2026-06-01T00:00:00Z", false, "2027-01-01T00:00:00Z"},
 		{"months by name", "* * 8 1 JAN,JUL ?", "", "2026-02-01T00:00:00Z", false, "2026-07-01T08:00:00Z"},
+		// 2026-11-01 in New York: 01:00-01:59 comes twice, EDT then EST.
+		{"repeated hour, first time", "* * 1 * * ?", "America/New_York", "2026-11-01T05:15:00Z", true, ""},
+		{"repeated hour, second time", "* * 1 * * ?", "America/New_York", "2026-11-01T06:15:00Z", true, ""},
+		{"repeated minute comes again", "* 30 1 * * ?", "America/New_York", "2026-11-01T05:45:00Z", false, "2026-11-01T06:30:00Z"},
+		{"after the repeated hour", "* 30 1 * * ?", "America/New_York", "2026-11-01T06:45:00Z", false, "2026-11-02T06:30:00Z"},
+		// 2026-03-08 in New York: 02:00-02:59 does not exist.
+		{"skipped hour", "* 30 2 * * ?", "America/New_York", "2026-03-08T06:00:00Z", false, "2026-03-09T06:30:00Z"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,6 +105,7 @@ func TestCheckConfiguration(t *testing.T) {
 		{DeploymentWindow, map[string]string{"Cron": "* * 25 * * ?"}, "hours field"},
 		{DeploymentWindow, map[string]string{"Cron": "* * * ? * MON#6"}, "day-of-week field"},
 		{DeploymentWindow, map[string]string{"Cron": "* * * * * ?", "TimeZone": "Mars/Olympus"}, "TimeZone"},
+		{DeploymentWindow, map[string]string{"Cron": "* * * * * ?", "TimeZone": "Local"}, "TimeZone"}, // the host's zone is no IANA name
 		{DeploymentWindow, map[string]string{}, "Cron is required"},
 	}
 	for _, tt := range tests {

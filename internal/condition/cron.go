@@ -63,6 +63,11 @@ func ParseWindow(cron, zone string) (*Window, error) {
 	w := &Window{loc: time.UTC}
 	if zone != "" {
 		loc, err := time.LoadLocation(zone)
+		if zone == "Local" {
+			// LoadLocation's name for the host's zone, which differs from
+			// one host to another.
+			err = fmt.Errorf("not a time zone name")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("the TimeZone %q is not a time zone name such as UTC or America/New_York", zone)
 		}
@@ -331,6 +336,10 @@ func (w *Window) Next(t time.Time) (time.Time, bool) {
 			continue
 		}
 		if w.matchDay(y, m, d) {
+			// The earliest allowed minute of the day from t on. Local times
+			// do not always follow each other: the hour repeated at a
+			// change back from summer time comes twice.
+			var first time.Time
 			for h := range 24 {
 				if !w.hours[h] {
 					continue
@@ -342,14 +351,44 @@ func (w *Window) Next(t time.Time) (time.Time, bool) {
 					at := time.Date(y, m, d, h, mi, 0, 0, w.loc)
 					// A local time that does not exist (the hour skipped at
 					// a change to summer time) moves: it is not this minute.
-					if at.Hour() != h || at.Minute() != mi || at.Before(t) {
+					if at.Hour() != h || at.Minute() != mi {
 						continue
 					}
-					return at, true
+					if at.Before(t) {
+						var ok bool
+						if at, ok = again(at); !ok || at.Before(t) {
+							continue
+						}
+					}
+					if first.IsZero() || at.Before(first) {
+						first = at
+					}
 				}
+			}
+			if !first.IsZero() {
+				return first, true
 			}
 		}
 		day = time.Date(y, m, d+1, 0, 0, 0, 0, w.loc)
+	}
+	return time.Time{}, false
+}
+
+// again returns the second instant of a local time that comes twice: at,
+// its first, falls in the hour a change back from summer time repeats.
+func again(at time.Time) (time.Time, bool) {
+	_, end := at.ZoneBounds()
+	if end.IsZero() {
+		return time.Time{}, false
+	}
+	_, before := at.Zone()
+	_, after := end.Zone()
+	if after >= before {
+		return time.Time{}, false
+	}
+	second := at.Add(time.Duration(before-after) * time.Second)
+	if !second.Before(end) && second.Hour() == at.Hour() && second.Minute() == at.Minute() && second.Day() == at.Day() {
+		return second, true
 	}
 	return time.Time{}, false
 }
