@@ -73,8 +73,9 @@ func init() { rootCmd.AddCommand(newRollbackCmd()) }
 
 // rollbackTarget is the execution a rollback of stage defaults to: the
 // newest standard execution of the pipeline's current version that
-// succeeded in the stage, other than the stage's latest execution (whose
-// run it holds).
+// succeeded in the stage, other than the one whose run the stage holds: its
+// latest execution, or the target of its latest execution when that is a
+// rollback.
 func rollbackTarget(ctx context.Context, conn *client.Conn, name, stage string) (string, error) {
 	st, err := conn.API.GetPipelineState(ctx, &codepipeline.GetPipelineStateInput{Name: aws.String(name)})
 	if err != nil {
@@ -86,6 +87,17 @@ func rollbackTarget(ctx context.Context, conn *client.Conn, name, stage string) 
 			found = true
 			if s.LatestExecution != nil {
 				current = str(s.LatestExecution.PipelineExecutionId)
+				if s.LatestExecution.Type == types.ExecutionTypeRollback {
+					// The stage's latest run is a rollback's: it holds the
+					// run of the execution rolled back to.
+					got, err := conn.API.GetPipelineExecution(ctx, &codepipeline.GetPipelineExecutionInput{PipelineName: aws.String(name), PipelineExecutionId: aws.String(current)})
+					if err != nil {
+						return "", failed(conn, err, client.Target{Pipeline: name, Execution: current})
+					}
+					if rb := got.PipelineExecution.RollbackMetadata; rb != nil {
+						current = str(rb.RollbackTargetPipelineExecutionId)
+					}
+				}
 			}
 		}
 	}

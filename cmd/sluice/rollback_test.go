@@ -26,7 +26,8 @@ func parkedAt(id string) func(*codepipeline.GetPipelineStateOutput) bool {
 // deployment window that opens in 2199) through sluice override and sluice
 // rollback: each execution waits at Verify until it is overridden; the
 // first is approved, the second rejected, and Deploy is rolled back to the
-// first, by default and with --target.
+// first, by default and with --target, then to the second, and by default
+// to the first again.
 func TestRollbackAndOverrideCommands(t *testing.T) {
 	api := startAPI(t)
 	norm := normaliser{endpoint: api.endpoint, dataDir: api.dataDir}
@@ -105,6 +106,10 @@ func TestRollbackAndOverrideCommands(t *testing.T) {
 					str(out.PipelineExecutionSummaries[0].PipelineExecutionId) != ids["rollback"], err
 			})
 		}, args: []string{"executions", "list", "guarded"}, golden: "executions-list-rollback.txt"},
+		// Deploy holds the second's run now, through a rollback: by default
+		// it rolls back to the run before, the first's.
+		{name: "roll back by default after a rollback", args: []string{"rollback", "guarded", "Deploy"},
+			want: []string{"Rolling back stage Deploy of guarded to execution {first}: rollback execution "}},
 
 		// Errors.
 		{name: "roll back in no pipeline", args: []string{"rollback", "nope", "Deploy"}, code: 1, stderr: "sluice: pipeline 'nope' not found\n"},
