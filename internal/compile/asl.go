@@ -102,10 +102,12 @@ type failState struct {
 
 // group is one runOrder group in the list a stage's entry gate writes into
 // the state: its stage, its size, its actions, and the groups after it. A
-// group of size 0 ends the list.
+// group of size 0 ends the list; it takes the stage attempt that the entry
+// gate answers, which the exit gate is given.
 type group struct {
 	Stage   string      `json:"s"`
 	K       int         `json:"k"`
+	Attempt string      `json:"n.$,omitempty"`
 	Actions []groupItem `json:"a,omitempty"`
 	Next    *group      `json:"next,omitempty"`
 }

@@ -19,8 +19,9 @@
 //	                      stage it does not run) are caught into the
 //	                      stage's exit, the error at $.h.
 //	                      Its ResultSelector writes the stage's runOrder
-//	                      groups into the state as a list (below), and it
-//	                      goes to the state for the size of the first group.
+//	                      groups into the state as a list (below), ended by
+//	                      the stage attempt the gate answers, and it goes to
+//	                      the state for the size of the first group.
 //	run action            a group of one action: the action's Task.
 //	run 2 actions ...     a group of 2 to 5 actions: a Parallel state with a
 //	run 5 actions         branch per action.
@@ -29,8 +30,11 @@
 //	                      list; if the group just run halted, or no group is
 //	                      left, it goes to the exit of the group's stage,
 //	                      else to the state for the next group's size.
-//	<stage>: exit         Task on the gate, given $.h (the last group's
-//	                      {"halt": bool}, or the entry's caught error):
+//	<stage>: exit         Task on the gate, given the state: the list's end
+//	                      with the stage attempt and $.h (the last group's
+//	                      {"halt": bool}), or the entry's caught error at
+//	                      $.h. By the attempt the gate ignores a late
+//	                      duplicate of an earlier attempt's exit. It
 //	                      evaluates the onSuccess or onFailure conditions,
 //	                      records the stage (succeeded, skipped, failed, or
 //	                      stopped), releases it and lets the next waiter in.
@@ -348,7 +352,7 @@ func (c compiler) stage(m *Machine, i int, gs [][]*pipeline.Action) {
 	last := i == len(c.d.Stages)-1
 	enter, exit := c.name(i, "enter"), c.name(i, "exit")
 
-	list := &group{Stage: st.Name}
+	list := &group{Stage: st.Name, Attempt: "$.attempt"}
 	for g := len(gs) - 1; g >= 0; g-- {
 		link := &group{Stage: st.Name, K: len(gs[g]), Next: list}
 		for _, a := range gs[g] {
@@ -380,7 +384,7 @@ func (c compiler) stage(m *Machine, i int, gs [][]*pipeline.Action) {
 		Resource: c.opts.GateARN(),
 		Parameters: map[string]any{
 			"op": "exit", "pipeline": c.d.Name, "stage": st.Name, "last": last,
-			"execution.$": "$$.Execution.Name", "h.$": "$.h",
+			"execution.$": "$$.Execution.Name", "at.$": "$",
 		},
 		ResultPath: nullPath,
 		Retry:      transientRetry,

@@ -249,10 +249,10 @@ func TestGroupsAndTimeouts(t *testing.T) {
 		want  string
 	}{
 		{"Build: enter", `{"s":"Build","k":2,"a":[{"action":"Compile","timeout":129600},{"action":"UnitTest","timeout":129600}],` +
-			`"next":{"s":"Build","k":1,"a":[{"action":"Package","timeout":129600}],"next":{"s":"Build","k":0}}}`},
-		{"Approve: enter", `{"s":"Approve","k":1,"a":[{"action":"Release","timeout":3600}],"next":{"s":"Approve","k":0}}`},
-		{"Deploy: enter", `{"s":"Deploy","k":1,"a":[{"action":"Upload","timeout":5400}],"next":{"s":"Deploy","k":0}}`},
-		{"Source: enter", `{"s":"Source","k":1,"a":[{"action":"Checkout","timeout":3600}],"next":{"s":"Source","k":0}}`},
+			`"next":{"s":"Build","k":1,"a":[{"action":"Package","timeout":129600}],"next":{"s":"Build","k":0,"n.$":"$.attempt"}}}`},
+		{"Approve: enter", `{"s":"Approve","k":1,"a":[{"action":"Release","timeout":3600}],"next":{"s":"Approve","k":0,"n.$":"$.attempt"}}`},
+		{"Deploy: enter", `{"s":"Deploy","k":1,"a":[{"action":"Upload","timeout":5400}],"next":{"s":"Deploy","k":0,"n.$":"$.attempt"}}`},
+		{"Source: enter", `{"s":"Source","k":1,"a":[{"action":"Checkout","timeout":3600}],"next":{"s":"Source","k":0,"n.$":"$.attempt"}}`},
 	}
 	for _, tt := range tests {
 		got, _ := json.Marshal(m.States[tt.state].(task).ResultSelector)

@@ -49,7 +49,7 @@ func Enter(c store.StageControl, mode string, a Arrival, now time.Time) Decision
 	if c.Holder == a.ExecutionID {
 		// Arriving again: a redelivered entry, or a stage that onFailure
 		// retries while it holds it. It enters again.
-		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: a.TaskToken, Output: emptyOutput})
+		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: a.TaskToken, ExecutionID: a.ExecutionID, Output: emptyOutput})
 		d.Control = c
 		d.Entered = []string{a.ExecutionID}
 		d.Tokens = map[string]string{a.ExecutionID: a.TaskToken}
@@ -149,7 +149,7 @@ func Unpark(c store.StageControl, executionID, errName, cause string) (store.Sta
 		return c, false
 	}
 	c = clone(c)
-	send := store.TokenSend{TaskToken: c.Parked[i].TaskToken, Output: emptyOutput}
+	send := store.TokenSend{TaskToken: c.Parked[i].TaskToken, ExecutionID: executionID, Output: emptyOutput}
 	if errName != "" {
 		send = store.TokenSend{TaskToken: send.TaskToken, Error: errName, Cause: cause}
 	}
@@ -238,7 +238,7 @@ func promote(c store.StageControl, mode string, now time.Time, d Decision) Decis
 		}
 		d.Tokens[w.PipelineExecutionID] = w.TaskToken
 		c.LatestExecutionID = w.PipelineExecutionID
-		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: w.TaskToken, Output: emptyOutput})
+		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: w.TaskToken, ExecutionID: w.PipelineExecutionID, Output: emptyOutput})
 	}
 	if len(c.Waiters) == 0 {
 		c.Waiters = nil

@@ -1,10 +1,13 @@
 package gate
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/sluice-ci/sluice/internal/execution"
@@ -32,8 +35,11 @@ func (h *Handler) Apply(ctx context.Context, pipeline, stage string, step Step) 
 		if err != nil {
 			return d, err
 		}
-		d, more, wakes, err := h.consequences(ctx, pipeline, stage, d, now)
+		d, more, wakes, attempts, err := h.consequences(ctx, pipeline, stage, d, now)
 		if err != nil {
+			return d, err
+		}
+		if d.Control.Outbox, err = h.stampAttempts(ctx, pipeline, stage, d.Control.Outbox, attempts); err != nil {
 			return d, err
 		}
 		cw, err := store.StageControlWrite(store.Versioned[store.StageControl]{Value: d.Control, Version: c.Version})
@@ -58,17 +64,54 @@ func (h *Handler) Apply(ctx context.Context, pipeline, stage string, step Step) 
 	return execution.Decision{}, fmt.Errorf("write stage %s: still conflicting after %d attempts", stage, maxConflicts)
 }
 
+// entryOutput is the output an entry callback is given before the gate
+// writes into it the stage attempt entered.
+var entryOutput = json.RawMessage(`{}`)
+
+// stampAttempts writes into the output of each successful entry callback
+// of the outbox the stage attempt its execution enters, {"attempt": n}:
+// the compiled machine carries it to the stage's exit, which tells by it a
+// late duplicate of an earlier attempt's exit from the exit of the attempt
+// that runs. attempts holds the attempts the decision just entered; the
+// others (an entry let in earlier whose conditions waited) are read.
+func (h *Handler) stampAttempts(ctx context.Context, pipeline, stage string, outbox []store.TokenSend, attempts map[string]int) ([]store.TokenSend, error) {
+	var out []store.TokenSend
+	for i, s := range outbox {
+		if s.ExecutionID == "" || s.Error != "" || !bytes.Equal(s.Output, entryOutput) {
+			continue
+		}
+		n, ok := attempts[s.ExecutionID]
+		if !ok {
+			se, err := h.Store.GetStageExecution(ctx, pipeline, s.ExecutionID, stage)
+			if err != nil {
+				return nil, fmt.Errorf("read stage execution %s/%s: %w", s.ExecutionID, stage, err)
+			}
+			n = se.Value.Attempt
+		}
+		if out == nil {
+			out = slices.Clone(outbox)
+		}
+		out[i].Output = fmt.Appendf(nil, `{"attempt":%d}`, n)
+	}
+	if out == nil {
+		return outbox, nil
+	}
+	return out, nil
+}
+
 // consequences are the record writes a decision implies: superseded
 // executions end Superseded, executions let in get their stage record and
 // have the stage's entry conditions evaluated, which may park or refuse
 // their entry (the decision returned) and ask for alarms (by execution).
-func (h *Handler) consequences(ctx context.Context, pipeline, stage string, d execution.Decision, now time.Time) (execution.Decision, []store.Write, map[string]time.Time, error) {
+// It returns the stage attempt each execution let in enters.
+func (h *Handler) consequences(ctx context.Context, pipeline, stage string, d execution.Decision, now time.Time) (execution.Decision, []store.Write, map[string]time.Time, map[string]int, error) {
 	var writes []store.Write
 	var wakes map[string]time.Time
+	attempts := map[string]int{}
 	for _, id := range d.Superseded {
 		e, err := h.Store.GetPipelineExecution(ctx, pipeline, id)
 		if err != nil {
-			return d, nil, nil, fmt.Errorf("read superseded execution %s: %w", id, err)
+			return d, nil, nil, nil, fmt.Errorf("read superseded execution %s: %w", id, err)
 		}
 		if e.Value.Status != store.ExecutionInProgress {
 			continue
@@ -78,7 +121,7 @@ func (h *Handler) consequences(ctx context.Context, pipeline, stage string, d ex
 		e.Value.LastUpdateTime = now
 		w, err := store.PipelineExecutionWrite(e)
 		if err != nil {
-			return d, nil, nil, err
+			return d, nil, nil, nil, err
 		}
 		writes = append(writes, w)
 	}
@@ -89,23 +132,24 @@ func (h *Handler) consequences(ctx context.Context, pipeline, stage string, d ex
 		case err == nil:
 			existing = &se.Value
 		case !errors.Is(err, store.ErrNotFound):
-			return d, nil, nil, fmt.Errorf("read stage execution %s/%s: %w", id, stage, err)
+			return d, nil, nil, nil, fmt.Errorf("read stage execution %s/%s: %w", id, stage, err)
 		}
 		next := execution.EnterStage(existing, pipeline, id, stage, now)
+		attempts[id] = next.Attempt
 		if existing != nil && reflect.DeepEqual(*existing, next) {
 			continue
 		}
 		if existing == nil {
 			e, err := h.Store.GetPipelineExecution(ctx, pipeline, id)
 			if err != nil {
-				return d, nil, nil, fmt.Errorf("read pipeline execution %s: %w", id, err)
+				return d, nil, nil, nil, fmt.Errorf("read pipeline execution %s: %w", id, err)
 			}
 			if e.Value.ExecutionType == store.TypeRollback {
 				next.Type = store.TypeRollback
 			}
 			var until time.Time
 			if d, until, err = h.entry(ctx, e.Value, &next, d, now); err != nil {
-				return d, nil, nil, err
+				return d, nil, nil, nil, err
 			}
 			if !until.IsZero() {
 				if wakes == nil {
@@ -116,11 +160,11 @@ func (h *Handler) consequences(ctx context.Context, pipeline, stage string, d ex
 		}
 		w, err := store.StageExecutionWrite(store.Versioned[store.StageExecution]{Value: next, Version: se.Version})
 		if err != nil {
-			return d, nil, nil, err
+			return d, nil, nil, nil, err
 		}
 		writes = append(writes, w)
 	}
-	return d, writes, wakes, nil
+	return d, writes, wakes, attempts, nil
 }
 
 // Flush delivers a stage's undelivered callbacks and removes them from its

@@ -63,6 +63,27 @@ type Event struct {
 	// H is what an exit is given: the last runOrder group's {"halt":
 	// bool}, or the error that the machine caught at the stage's entry.
 	H *Exit `json:"h,omitempty"`
+	// At is the state an exit is given (machines compiled before it gave
+	// H alone): after the stage's runOrder groups, the end of the list its
+	// entry wrote, with the stage attempt entered.
+	At *ExitState `json:"at,omitempty"`
+}
+
+// ExitState is the state at a stage's exit. Stage and Attempt are those of
+// the stage's entry when the machine comes from its runOrder groups; when
+// it comes from an entry refused or skipped, they are an earlier stage's
+// (or absent) and H holds the error.
+type ExitState struct {
+	Stage   string `json:"s"`
+	Attempt int    `json:"n"`
+	H       *Exit  `json:"h"`
+}
+
+// staleExit reports whether an exit event is a late duplicate from an
+// earlier attempt of the stage than the one se records: Lambda delivers at
+// least once, and the machine has moved on since.
+func staleExit(ev Event, se store.StageExecution) bool {
+	return ev.At != nil && ev.At.Stage == ev.Stage && ev.At.Attempt > 0 && ev.At.Attempt != se.Attempt
 }
 
 // Exit is an exit gate's $.h.
@@ -229,6 +250,9 @@ func refusal(result pipeline.ConditionResult, stage string) (string, string) {
 // stage; ROLLBACK fails the stage and starts a rollback execution.
 func (h *Handler) exit(ctx context.Context, ev Event) (Result, error) {
 	now := h.now()
+	if ev.H == nil && ev.At != nil {
+		ev.H = ev.At.H
+	}
 	se, err := h.Store.GetStageExecution(ctx, ev.Pipeline, ev.Execution, ev.Stage)
 	if errors.Is(err, store.ErrNotFound) && ev.H != nil && ev.H.Error == execution.ErrStageSkipped {
 		// A stage a rollback execution passes: nothing was entered.
@@ -241,6 +265,9 @@ func (h *Handler) exit(ctx context.Context, ev Event) (Result, error) {
 		// Redriven after RetryStageExecution, or retried by onFailure:
 		// back to the stage's entry.
 		return Result{Status: se.Value.Status}, &RetryStage{Stage: ev.Stage, Attempt: se.Value.NextAttempt}
+	}
+	if staleExit(ev, se.Value) {
+		return Result{Status: se.Value.Status}, stale(ev, se.Value)
 	}
 	outcome := execution.Completed
 	switch {
@@ -268,6 +295,9 @@ func (h *Handler) exit(ctx context.Context, ev Event) (Result, error) {
 			return execution.Decision{}, nil, fmt.Errorf("read pipeline execution: %w", err)
 		}
 		retry, rollback, final = false, false, e.Value
+		if staleExit(ev, se.Value) {
+			return execution.Decision{}, nil, stale(ev, se.Value)
+		}
 		d := execution.Leave(c, e.Value.ExecutionMode, ev.Execution, now)
 		if se.Value.Status != store.StageInProgress {
 			// A redelivered exit: the stage ended already; answer the same.
@@ -315,6 +345,13 @@ func (h *Handler) exit(ctx context.Context, ev Event) (Result, error) {
 		return res, &PipelineStopped{Execution: ev.Execution}
 	}
 	return res, nil
+}
+
+// stale is the error a stale exit answers, changing nothing: the machine
+// that sent it has moved on and discards it.
+func stale(ev Event, se store.StageExecution) error {
+	return &Invalid{Cause: fmt.Sprintf("exit of attempt %d of stage %s of pipeline execution %s comes after attempt %d entered it; nothing changed",
+		ev.At.Attempt, ev.Stage, ev.Execution, se.Attempt)}
 }
 
 // endedError is the error an exit answers again for a stage that ended.

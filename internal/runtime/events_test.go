@@ -78,6 +78,8 @@ func checkPayloads(t *testing.T, d *pipeline.Declaration) {
 						v = true
 					case "h":
 						v = map[string]any{"halt": true}
+					case "at":
+						v = map[string]any{"s": "sample", "n": 1, "h": map[string]any{"halt": true}}
 					}
 				}
 				sample[k] = v

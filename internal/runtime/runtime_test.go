@@ -182,6 +182,17 @@ func (f *fixture) enter(t *testing.T, stage string) {
 	f.tk.take()
 }
 
+// throughSourceLintFailing runs stage Source, its Checkout giving the
+// branch that Build's actions read, with Build's Lint set to fail once.
+func (f *fixture) throughSourceLintFailing(t *testing.T) {
+	t.Helper()
+	f.prov.results["Lint"] = []*action.Result{action.Failed(action.CodeJobFailed, "lint failed")}
+	f.prov.results["Checkout"] = []*action.Result{{Status: action.StatusSucceeded, OutputVariables: map[string]string{"BranchName": "main"}}}
+	f.enter(t, "Source")
+	f.run(t, "Source", "Checkout")
+	f.exit(t, "Source", false)
+}
+
 func (f *fixture) exit(t *testing.T, stage string, halt bool) error {
 	t.Helper()
 	_, err := f.rt.HandleGate(f.ctx, gate.Event{Op: gate.OpExit, Pipeline: "release", Stage: stage, Execution: f.id, Halt: halt})
@@ -594,11 +605,7 @@ func TestRetryFailedActions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
 			f := newFixture(t)
-			f.prov.results["Lint"] = []*action.Result{action.Failed(action.CodeJobFailed, "lint failed")}
-			f.prov.results["Checkout"] = []*action.Result{{Status: action.StatusSucceeded, OutputVariables: map[string]string{"BranchName": "main"}}}
-			f.enter(t, "Source")
-			f.run(t, "Source", "Checkout")
-			f.exit(t, "Source", false)
+			f.throughSourceLintFailing(t)
 			f.enter(t, "Build")
 			f.run(t, "Build", "Compile")
 			f.run(t, "Build", "Lint")
@@ -649,7 +656,7 @@ func TestTransitions(t *testing.T) {
 	if err := f.rt.EnableStageTransition(f.ctx, "release", "Source", "ops"); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.tk.take(); got != "enter-Source {}" {
+	if got := f.tk.take(); got != `enter-Source {"attempt":1}` {
 		t.Errorf("sent %q", got)
 	}
 	for _, tt := range []struct{ pipeline, stage, want string }{
@@ -697,5 +704,59 @@ func TestActionEventErrors(t *testing.T) {
 				t.Errorf("error %q is %s, want %s", err, name, tt.want)
 			}
 		})
+	}
+}
+
+// TestStaleExit: an exit event that arrives late from an earlier attempt of
+// a stage (Lambda delivers at least once) changes nothing once a retry has
+// entered the stage again; the entry answers the attempt it enters, which
+// the machine gives the exit.
+func TestStaleExit(t *testing.T) {
+	f := newFixture(t)
+	f.throughSourceLintFailing(t)
+	exit := func(attempt int, halt bool) error {
+		_, err := f.rt.HandleGate(f.ctx, gate.Event{Op: gate.OpExit, Pipeline: "release", Stage: "Build", Execution: f.id,
+			At: &gate.ExitState{Stage: "Build", Attempt: attempt, H: &gate.Exit{Halt: halt}}})
+		return err
+	}
+	enter := func(want string) {
+		t.Helper()
+		f.tk.take() // the answers of the actions before
+		if _, err := f.rt.HandleGate(f.ctx, gate.Event{Op: gate.OpEnter, Pipeline: "release", Stage: "Build", Execution: f.id, Token: "enter-Build"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.tk.take(); got != "enter-Build "+want {
+			t.Fatalf("entry answered %q, want the attempt %s", got, want)
+		}
+	}
+	enter(`{"attempt":1}`)
+	f.run(t, "Build", "Compile")
+	f.run(t, "Build", "Lint")
+	if err := exit(1, true); err == nil || reflect.TypeOf(err).Elem().Name() != "StageFailed" {
+		t.Fatalf("exit: %v", err)
+	}
+	if err := f.rt.RetryStageExecution(f.ctx, "release", "Build", f.id, execution.RetryFailedActions); err != nil {
+		t.Fatal(err)
+	}
+	if err := exit(1, true); err == nil || reflect.TypeOf(err).Elem().Name() != "RetryStage" {
+		t.Fatalf("redriven exit: %v", err)
+	}
+	enter(`{"attempt":2}`)
+	for _, halt := range []bool{true, false} {
+		if err := exit(1, halt); err == nil || reflect.TypeOf(err).Elem().Name() != "Invalid" {
+			t.Errorf("late exit of attempt 1 (halt %t): %v, want Invalid", halt, err)
+		}
+		se, _ := f.rt.Store.GetStageExecution(f.ctx, "release", f.id, "Build")
+		c, _ := f.rt.Store.GetStageControl(f.ctx, "release", "Build")
+		if se.Value.Attempt != 2 || se.Value.Status != store.StageInProgress || c.Value.Holder != f.id {
+			t.Errorf("after a late exit: stage attempt %d %s, holder %q", se.Value.Attempt, se.Value.Status, c.Value.Holder)
+		}
+	}
+	f.run(t, "Build", "Lint")
+	if err := exit(2, false); err != nil {
+		t.Fatalf("exit of attempt 2: %v", err)
+	}
+	if se, _ := f.rt.Store.GetStageExecution(f.ctx, "release", f.id, "Build"); se.Value.Status != store.StageSucceeded {
+		t.Errorf("stage Build %s after its attempt 2", se.Value.Status)
 	}
 }

@@ -375,10 +375,14 @@ type Waiter struct {
 // and removed once delivered, so that a crash between the two is repaired by
 // the next handler that touches the stage. Error empty means success.
 type TokenSend struct {
-	TaskToken string          `json:"taskToken"`
-	Output    json.RawMessage `json:"output,omitempty"`
-	Error     string          `json:"error,omitempty"`
-	Cause     string          `json:"cause,omitempty"`
+	TaskToken string `json:"taskToken"`
+	// ExecutionID is the pipeline execution whose stage entry the callback
+	// answers with success; the gate writes the stage attempt it enters
+	// into Output.
+	ExecutionID string          `json:"executionId,omitempty"`
+	Output      json.RawMessage `json:"output,omitempty"`
+	Error       string          `json:"error,omitempty"`
+	Cause       string          `json:"cause,omitempty"`
 }
 
 // StageControl is the one item that decides who may enter a stage: the lock,
