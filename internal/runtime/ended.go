@@ -67,9 +67,9 @@ func (r *Runtime) ExecutionEnded(ctx context.Context, pipelineName, id, status, 
 	if err != nil {
 		return err
 	}
-	mode, now := e.Value.ExecutionMode, r.now()
+	mode, now, observed := e.Value.ExecutionMode, r.now(), e.Value.Status
 	for _, st := range d.Stages {
-		if err := r.leaveEnded(ctx, pipelineName, st.Name, id, mode, stageStatus, now); err != nil {
+		if err := r.leaveEnded(ctx, pipelineName, st.Name, id, mode, stageStatus, observed, now); err != nil {
 			return fmt.Errorf("release stage %s: %w", st.Name, err)
 		}
 	}
@@ -86,7 +86,9 @@ func (r *Runtime) ExecutionEnded(ctx context.Context, pipelineName, id, status, 
 		}
 	}
 	return r.updateExecution(ctx, pipelineName, id, func(x *store.PipelineExecution) bool {
-		if !unsettled(x.Status) {
+		if x.Status != observed {
+			// Settled meanwhile (StopPipelineExecution abandoning it), or
+			// taken up again by a RetryStageExecution since.
 			return false
 		}
 		x.Status = status
@@ -107,7 +109,10 @@ func unsettled(status string) bool {
 
 // leaveEnded takes an ended execution out of a stage: it releases the lock
 // or leaves the waiters, and ends the stage's record if it is in progress.
-func (r *Runtime) leaveEnded(ctx context.Context, pipelineName, stage, id, mode, stageStatus string, now time.Time) error {
+// It changes nothing once the execution's status is no longer observed,
+// the one its settling began with: a retry may have taken it up again and
+// let it into the stage.
+func (r *Runtime) leaveEnded(ctx context.Context, pipelineName, stage, id, mode, stageStatus, observed string, now time.Time) error {
 	c, err := r.Store.GetStageControl(ctx, pipelineName, stage)
 	if err != nil {
 		return fmt.Errorf("read stage %s: %w", stage, err)
@@ -128,6 +133,13 @@ func (r *Runtime) leaveEnded(ctx context.Context, pipelineName, stage, id, mode,
 		return nil
 	}
 	_, err = r.Gate().Apply(ctx, pipelineName, stage, func(ctx context.Context, c store.StageControl) (execution.Decision, []store.Write, error) {
+		e, err := r.Store.GetPipelineExecution(ctx, pipelineName, id)
+		if err != nil {
+			return execution.Decision{}, nil, fmt.Errorf("read pipeline execution %s: %w", id, err)
+		}
+		if e.Value.Status != observed {
+			return execution.Decision{Control: c}, nil, nil
+		}
 		d := execution.Leave(c, mode, id, now)
 		cur, err := r.Store.GetStageExecution(ctx, pipelineName, id, stage)
 		if errors.Is(err, store.ErrNotFound) {
