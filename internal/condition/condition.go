@@ -7,10 +7,10 @@
 // The rule types that run without AWS are evaluated here:
 //
 //   - VariableCheck compares a variable with a value: EQ, NE, CONTAINS and
-//     MATCHES as CodePipeline documents them, and GT, GE, LT, LE, which
-//     compare numbers. MATCHES takes Go's RE2 syntax where CodePipeline
-//     takes Java's (no backreferences or lookaround), and must match the
-//     whole value, as Java's String.matches does.
+//     MATCHES, the operators CodePipeline documents. MATCHES takes Go's RE2
+//     syntax where CodePipeline takes Java's (no backreferences or
+//     lookaround), and must match the whole value, as Java's
+//     String.matches does.
 //   - DeploymentWindow allows the minutes its cron expression matches in its
 //     time zone. A closed window leaves the rule in progress until it
 //     opens: the outcome says when.
@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // IANA time zones wherever the binary runs
@@ -113,7 +112,7 @@ func unsupported(provider string) string {
 }
 
 // Operators of a VariableCheck rule.
-var operators = []string{"EQ", "NE", "CONTAINS", "MATCHES", "GT", "GE", "LT", "LE"}
+var operators = []string{"EQ", "NE", "CONTAINS", "MATCHES"}
 
 // CheckConfiguration checks a rule's configuration before any run: the
 // properties its type requires, a VariableCheck's operator and pattern, a
@@ -166,13 +165,6 @@ func checkVariable(name string, config map[string]string) Outcome {
 			return failed(CodeConfiguration, "rule %s: Value %q is not a regular expression: %v", name, want, err)
 		}
 		ok = re.MatchString(v)
-	case "GT", "GE", "LT", "LE":
-		a, errA := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		b, errB := strconv.ParseFloat(strings.TrimSpace(want), 64)
-		if errA != nil || errB != nil {
-			return failed(CodeConfiguration, "rule %s: %s compares numbers, and %q %s %q are not both numbers", name, op, v, op, want)
-		}
-		ok = op == "GT" && a > b || op == "GE" && a >= b || op == "LT" && a < b || op == "LE" && a <= b
 	default:
 		return failed(CodeConfiguration, "rule %s: Operator %q is not one of %s", name, op, strings.Join(operators, ", "))
 	}
