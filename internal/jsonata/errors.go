@@ -6,8 +6,8 @@ import (
 )
 
 // Error is a JSONata parse or evaluation error. Code is the JSONata error code
-// (S0xxx for syntax, T/D for evaluation) and Position the character offset in
-// the expression where it was found.
+// (S0 codes such as S0201 for syntax, T and D codes for evaluation) and
+// Position the character offset in the expression where it was found.
 type Error struct {
 	Code     string
 	Position int

@@ -208,9 +208,9 @@ func (l *lexer) scanString(quote byte) (token, error) {
 	return token{}, newError("S0101", l.pos)
 }
 
-// scanUnicodeEscape reads the XXXX of \uXXXX (and a following low surrogate
-// escape when XXXX is a high surrogate). It returns the rune and how many bytes
-// after the 'u' it consumed.
+// scanUnicodeEscape reads the four hex digits of a \u escape (and a
+// following low surrogate escape when they name a high surrogate). It
+// returns the rune and how many bytes after the 'u' it consumed.
 func scanUnicodeEscape(s string) (rune, int, bool) {
 	if len(s) < 4 {
 		return 0, 0, false
