@@ -1,7 +1,6 @@
 package execution
 
 import (
-	"encoding/json"
 	"slices"
 	"time"
 
@@ -28,8 +27,6 @@ type Decision struct {
 	Tokens map[string]string
 }
 
-var emptyOutput = json.RawMessage(`{}`)
-
 // Enter decides for an execution arriving at a stage: it enters when the
 // transition is open and (except in PARALLEL mode) the stage is free with
 // nobody waiting before it; otherwise it waits. In SUPERSEDED mode at most one
@@ -49,7 +46,7 @@ func Enter(c store.StageControl, mode string, a Arrival, now time.Time) Decision
 	if c.Holder == a.ExecutionID {
 		// Arriving again: a redelivered entry, or a stage that onFailure
 		// retries while it holds it. It enters again.
-		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: a.TaskToken, ExecutionID: a.ExecutionID, Output: emptyOutput})
+		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: a.TaskToken, ExecutionID: a.ExecutionID})
 		d.Control = c
 		d.Entered = []string{a.ExecutionID}
 		d.Tokens = map[string]string{a.ExecutionID: a.TaskToken}
@@ -149,7 +146,7 @@ func Unpark(c store.StageControl, executionID, errName, cause string) (store.Sta
 		return c, false
 	}
 	c = clone(c)
-	send := store.TokenSend{TaskToken: c.Parked[i].TaskToken, ExecutionID: executionID, Output: emptyOutput}
+	send := store.TokenSend{TaskToken: c.Parked[i].TaskToken, ExecutionID: executionID}
 	if errName != "" {
 		send = store.TokenSend{TaskToken: send.TaskToken, Error: errName, Cause: cause}
 	}
@@ -238,7 +235,7 @@ func promote(c store.StageControl, mode string, now time.Time, d Decision) Decis
 		}
 		d.Tokens[w.PipelineExecutionID] = w.TaskToken
 		c.LatestExecutionID = w.PipelineExecutionID
-		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: w.TaskToken, ExecutionID: w.PipelineExecutionID, Output: emptyOutput})
+		c.Outbox = append(c.Outbox, store.TokenSend{TaskToken: w.TaskToken, ExecutionID: w.PipelineExecutionID})
 	}
 	if len(c.Waiters) == 0 {
 		c.Waiters = nil

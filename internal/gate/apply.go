@@ -1,9 +1,7 @@
 package gate
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -64,12 +62,8 @@ func (h *Handler) Apply(ctx context.Context, pipeline, stage string, step Step) 
 	return execution.Decision{}, fmt.Errorf("write stage %s: still conflicting after %d attempts", stage, maxConflicts)
 }
 
-// entryOutput is the output an entry callback is given before the gate
-// writes into it the stage attempt entered.
-var entryOutput = json.RawMessage(`{}`)
-
-// stampAttempts writes into the output of each successful entry callback
-// of the outbox the stage attempt its execution enters, {"attempt": n}:
+// stampAttempts gives each successful entry callback of the outbox that
+// has no output yet the stage attempt its execution enters, {"attempt": n}:
 // the compiled machine carries it to the stage's exit, which tells by it a
 // late duplicate of an earlier attempt's exit from the exit of the attempt
 // that runs. attempts holds the attempts the decision just entered; the
@@ -77,7 +71,7 @@ var entryOutput = json.RawMessage(`{}`)
 func (h *Handler) stampAttempts(ctx context.Context, pipeline, stage string, outbox []store.TokenSend, attempts map[string]int) ([]store.TokenSend, error) {
 	var out []store.TokenSend
 	for i, s := range outbox {
-		if s.ExecutionID == "" || s.Error != "" || !bytes.Equal(s.Output, entryOutput) {
+		if s.ExecutionID == "" || s.Error != "" || len(s.Output) > 0 {
 			continue
 		}
 		n, ok := attempts[s.ExecutionID]
