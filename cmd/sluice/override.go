@@ -54,8 +54,8 @@ cannot be asked, 2 for bad flags.
 			if r.json() {
 				return writeJSON(cmd, out)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Overrode the %s conditions of stage %s for execution %s.\nFollow it: sluice watch %s --execution-id %s%s\n",
-				conditionWords[kind], stage, id, name, id, r.flagsAgain())
+			fmt.Fprintf(cmd.OutOrStdout(), "Overrode the %s conditions of stage %s for execution %s.\n%s",
+				conditionWords[kind], stage, id, r.followHint(name, id))
 			return nil
 		},
 	}

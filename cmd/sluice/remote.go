@@ -99,6 +99,12 @@ func (r *remoteFlags) connect(cmd *cobra.Command) (*client.Conn, error) {
 
 func (r *remoteFlags) json() bool { return r.output == "json" }
 
+// followHint is the line that tells how to follow an execution of a
+// pipeline with sluice watch, on the same server.
+func (r *remoteFlags) followHint(pipeline, id string) string {
+	return "Follow it: sluice watch " + pipeline + " --execution-id " + id + r.flagsAgain() + "\n"
+}
+
 // flagsAgain repeats the flags that reach the same server, for commands
 // that the output suggests.
 func (r *remoteFlags) flagsAgain() string {

@@ -62,8 +62,8 @@ cannot be asked, 2 for bad flags.
 			if r.json() {
 				return writeJSON(cmd, out)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Retrying stage %s of execution %s (%s).\nFollow it: sluice watch %s --execution-id %s%s\n",
-				stage, id, retryMode, name, id, r.flagsAgain())
+			fmt.Fprintf(cmd.OutOrStdout(), "Retrying stage %s of execution %s (%s).\n%s",
+				stage, id, retryMode, r.followHint(name, id))
 			return nil
 		},
 	}

@@ -59,8 +59,8 @@ back to, the server refuses it or cannot be asked, 2 for bad flags.
 				return writeJSON(cmd, out)
 			}
 			id := str(out.PipelineExecutionId)
-			fmt.Fprintf(cmd.OutOrStdout(), "Rolling back stage %s of %s to execution %s: rollback execution %s.\nFollow it: sluice watch %s --execution-id %s%s\n",
-				stage, name, target, id, name, id, r.flagsAgain())
+			fmt.Fprintf(cmd.OutOrStdout(), "Rolling back stage %s of %s to execution %s: rollback execution %s.\n%s",
+				stage, name, target, id, r.followHint(name, id))
 			return nil
 		},
 	}

@@ -89,7 +89,7 @@ did not succeed), 2 for bad flags.
 			if r.json() {
 				return writeJSON(cmd, out)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Started execution %s of %s.\nFollow it: sluice watch %s --execution-id %s%s\n", id, name, name, id, r.flagsAgain())
+			fmt.Fprintf(cmd.OutOrStdout(), "Started execution %s of %s.\n%s", id, name, r.followHint(name, id))
 			return nil
 		},
 	}
