@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,21 +10,9 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sluice-ci/sluice/internal/golden"
 )
-
-// The -update flag rewrites golden files. It is registered here unless
-// another test file of the package has registered it already.
-var _ = func() bool {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files under testdata")
-	}
-	return true
-}()
-
-func updatingGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // runCommand runs a fresh command with args and returns what it printed,
 // then the error it returned and the exit status that error stands for.
@@ -53,20 +40,7 @@ func runCommand(t *testing.T, cmd *cobra.Command, args ...string) (string, int) 
 
 func checkDeclGolden(t *testing.T, name, got string) {
 	t.Helper()
-	file := filepath.Join("testdata/declarations/golden", name)
-	if updatingGolden() {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s--- want\n%s", file, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata/declarations/golden", name), []byte(got))
 }
 
 const decls = "testdata/declarations/"

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
 	"github.com/spf13/cobra"
 
+	"github.com/sluice-ci/sluice/internal/golden"
 	"github.com/sluice-ci/sluice/internal/server"
 	"github.com/sluice-ci/sluice/internal/store"
 )
@@ -250,7 +251,7 @@ func (n normaliser) replace(s string, re *regexp.Regexp, placeholder func(string
 // it with -update.
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	checkDeclGolden(t, filepath.Join("..", "..", "remote", "golden", name), got)
+	golden.Check(t, filepath.Join("testdata", "remote", "golden", name), []byte(got))
 }
 
 // TestRemoteCommands drives a pipeline through every command that calls a

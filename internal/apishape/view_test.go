@@ -1,11 +1,9 @@
 package apishape
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -20,12 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
 
 	"github.com/sluice-ci/sluice/internal/execution"
+	"github.com/sluice-ci/sluice/internal/golden"
 	"github.com/sluice-ci/sluice/internal/pipeline"
 	"github.com/sluice-ci/sluice/internal/store"
 	"github.com/sluice-ci/sluice/internal/store/sqlite"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 var t0 = time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.UTC)
 
@@ -213,20 +210,7 @@ func checkGolden(t *testing.T, name string, v any) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	path := filepath.Join("testdata/golden", name+".json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s (go test -update rewrites it):\n%s", name, path, got)
-	}
+	golden.Check(t, filepath.Join("testdata/golden", name+".json"), got)
 }
 
 // TestReads answers the four reads from the seeded store and compares the

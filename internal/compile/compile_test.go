@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"maps"
 	"os"
@@ -16,10 +15,9 @@ import (
 	"testing"
 
 	"github.com/sluice-ci/sluice/internal/asl"
+	"github.com/sluice-ci/sluice/internal/golden"
 	"github.com/sluice-ci/sluice/internal/pipeline"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // loadFixtures compiles every pipeline of every file in testdata/pipelines,
 // keyed by pipeline name.
@@ -45,19 +43,7 @@ func loadFixtures(t *testing.T) map[string][]byte {
 func TestGolden(t *testing.T) {
 	for name, got := range loadFixtures(t) {
 		t.Run(name, func(t *testing.T) {
-			golden := filepath.Join("testdata", "golden", name+".asl.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the compiled machine; run go test ./internal/compile -update and review the diff", golden)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", name+".asl.json"), got)
 		})
 	}
 }

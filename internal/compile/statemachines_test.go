@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sluice-ci/sluice/internal/golden"
 )
 
 // TestStatemachinesUpToDate fails when statemachines/ differs from what the
@@ -25,7 +27,7 @@ func TestStatemachinesUpToDate(t *testing.T) {
 	for _, c := range compiled {
 		want[DefinitionFile(c.Pipeline)] = c.Definition
 	}
-	if *update {
+	if golden.Updating() {
 		if err := WriteDir(outDir, compiled, true); err != nil {
 			t.Fatal(err)
 		}

@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sluice-ci/sluice/internal/golden"
 	"github.com/sluice-ci/sluice/internal/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // change is a state change as the runtime reports it: the input of a
 // golden case.
@@ -64,19 +62,8 @@ func TestGolden(t *testing.T) {
 			}
 			e.ID = c.ID
 			got := marshal(t, e)
-			golden := filepath.Join("testdata", "golden", name)
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("event differs from %s (run with -update to accept):\n%s", golden, got)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", name), got)
+			want := got
 
 			var back Event
 			if err := json.Unmarshal(want, &back); err != nil {

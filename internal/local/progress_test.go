@@ -2,17 +2,14 @@ package local
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/sluice-ci/sluice/internal/golden"
 	"github.com/sluice-ci/sluice/internal/pipeline"
 	"github.com/sluice-ci/sluice/internal/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // TestProgress feeds the display the snapshots a run would read, changes
 // noticed late and out of order included, and compares what it printed
@@ -66,20 +63,7 @@ func TestProgress(t *testing.T) {
 			p.waiting(s.waiting[0], s.waiting[1])
 		}
 	}
-	golden := filepath.Join("testdata", "golden", "progress.txt")
-	if *update {
-		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(out.Bytes(), want) {
-		t.Errorf("progress differs from %s (go test -update rewrites it):\n%s", golden, out.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", "progress.txt"), out.Bytes())
 }
 
 func TestPrefixWriter(t *testing.T) {

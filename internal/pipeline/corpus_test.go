@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,10 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluice-ci/sluice/internal/golden"
 	"github.com/sluice-ci/sluice/internal/testshared"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // corpusEntry is what the corpus table says about one file.
 type corpusEntry struct {
@@ -95,40 +93,5 @@ func TestCorpus(t *testing.T) {
 			}
 		})
 	}
-	checkGolden(t, "testdata/corpus/warnings.golden", []byte(warnings.String()))
-}
-
-// checkGolden compares got with a golden file, or rewrites it with -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(name, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs (run go test -update to rewrite it, then review the diff):\n%s", name, lineDiff(string(want), string(got)))
-	}
-}
-
-// lineDiff lists the lines only in want (-) and only in got (+).
-func lineDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for _, l := range wl {
-		if !slices.Contains(gl, l) {
-			b.WriteString("- " + l + "\n")
-		}
-	}
-	for _, l := range gl {
-		if !slices.Contains(wl, l) {
-			b.WriteString("+ " + l + "\n")
-		}
-	}
-	return b.String()
+	golden.Check(t, "testdata/corpus/warnings.golden", []byte(warnings.String()))
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluice-ci/sluice/internal/golden"
 	"github.com/sluice-ci/sluice/internal/pipeline/tree"
 )
 
@@ -65,7 +66,7 @@ func TestForms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, filepath.Join("testdata/forms/golden", tc.file+".json"), append(got, '\n'))
+			golden.Check(t, filepath.Join("testdata/forms/golden", tc.file+".json"), append(got, '\n'))
 		})
 	}
 }

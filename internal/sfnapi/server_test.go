@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,11 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/sluice-ci/sluice/internal/golden"
 	"github.com/sluice-ci/sluice/internal/sfnapi"
 	"github.com/sluice-ci/sluice/internal/states"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const roleArn = "arn:aws:iam::123456789012:role/states"
 
@@ -441,27 +438,6 @@ func normalise(t *testing.T, body []byte, tokens []string) []byte {
 	return out.Bytes()
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to write it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the golden file; got:\n%s", path, got)
-	}
-}
-
 func TestExecutionLifecycle(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
@@ -575,7 +551,7 @@ func TestExecutionLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			name := strings.ReplaceAll(tt.name, " ", "-")
-			golden(t, filepath.Join("history", name+".json"), normalise(t, f.rec.last("GetExecutionHistory"), tokens))
+			golden.Check(t, filepath.Join("testdata", "history", name+".json"), normalise(t, f.rec.last("GetExecutionHistory"), tokens))
 			checkHistoryPages(t, f.client, exec, full.Events)
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,12 +13,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sluice-ci/sluice/internal/golden"
 	"github.com/sluice-ci/sluice/internal/jsonpath/jsonpathtest"
 	"github.com/sluice-ci/sluice/internal/states"
 	"github.com/sluice-ci/sluice/internal/testshared"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // Pass-rate floors of the conformance corpus: the whole corpus, and every
 // category.
@@ -197,7 +195,7 @@ func checkFailingCases(t *testing.T, results []caseResult) {
 			fmt.Fprintf(&got, "fail %s\n", r.c.ID)
 		}
 	}
-	if *update {
+	if golden.Updating() {
 		if err := os.WriteFile(conformanceGolden, []byte(got.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-ci/sluice/internal/golden"
 	"github.com/sluice-ci/sluice/internal/states"
 )
 
@@ -132,7 +132,7 @@ func TestResultWriter(t *testing.T) {
 			for _, k := range objs.keys {
 				fmt.Fprintf(&b, "== %s\n%s\n", k, objs.objs[k])
 			}
-			checkGolden(t, filepath.Join("testdata", "resultwriter", tc.name+".golden"), stableIDs(b.String()))
+			golden.Check(t, filepath.Join("testdata", "resultwriter", tc.name+".golden"), []byte(stableIDs(b.String())))
 		})
 	}
 }
@@ -149,26 +149,4 @@ func stableIDs(s string) string {
 		}
 		return ids[id]
 	})
-}
-
-// checkGolden compares got with a golden file, or rewrites it with
-// -update.
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -run TestResultWriter -update writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -run TestResultWriter -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
 }

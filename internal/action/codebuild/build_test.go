@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,9 +16,8 @@ import (
 	"github.com/sluice-ci/sluice/internal/action"
 	"github.com/sluice-ci/sluice/internal/action/actiontest"
 	"github.com/sluice-ci/sluice/internal/artifact"
+	"github.com/sluice-ci/sluice/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden logs in testdata")
 
 // fixture is a data folder with a runner and an artifact store.
 type fixture struct {
@@ -543,22 +541,7 @@ func TestBuildLogGolden(t *testing.T) {
 			}
 			got := strings.ReplaceAll(f.log.String(), f.data, "$DATA")
 			got = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`).ReplaceAllString(got, "$$BUILD")
-			golden := filepath.Join("testdata", tt.name+".log")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Fatalf("log differs from %s:\n%s", golden, got)
-			}
+			golden.Check(t, filepath.Join("testdata", tt.name+".log"), []byte(got))
 		})
 	}
 }

@@ -1,9 +1,7 @@
 package lambda_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,9 +13,8 @@ import (
 
 	"github.com/sluice-ci/sluice/internal/action"
 	"github.com/sluice-ci/sluice/internal/action/lambda"
+	"github.com/sluice-ci/sluice/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // TestEvent compares the events of jobs with golden files, and decodes
 // them with aws-lambda-go's CodePipeline event, as a Go function would.
@@ -50,19 +47,8 @@ func TestEvent(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = append(got, '\n')
-			golden := filepath.Join("testdata", "event-"+tt.name+".json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("event differs from %s (-update to rewrite):\n%s", golden, got)
-			}
+			golden.Check(t, filepath.Join("testdata", "event-"+tt.name+".json"), got)
+			want := got
 			var decoded events.CodePipelineJobEvent
 			if err := json.Unmarshal(want, &decoded); err != nil {
 				t.Fatal(err)

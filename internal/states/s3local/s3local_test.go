@@ -5,17 +5,15 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sluice-ci/sluice/internal/golden"
 	"github.com/sluice-ci/sluice/internal/states/s3local"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // fixed is the time the fixtures' files are given, so that listings are
 // stable.
@@ -160,29 +158,8 @@ func TestReaders(t *testing.T) {
 				t.Fatalf("output is not JSON: %v\n%s", err, out)
 			}
 			pretty.WriteByte('\n')
-			golden(t, filepath.Join("testdata", "golden", tc.name+".json"), pretty.Bytes())
+			golden.Check(t, filepath.Join("testdata", "golden", tc.name+".json"), pretty.Bytes())
 		})
-	}
-}
-
-// golden compares got with the golden file, or rewrites it with -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs:\ngot\n%s\nwant\n%s", path, got, want)
 	}
 }
 
