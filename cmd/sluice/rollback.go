@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
@@ -71,6 +72,27 @@ back to, the server refuses it or cannot be asked, 2 for bad flags.
 
 func init() { rootCmd.AddCommand(newRollbackCmd()) }
 
+// heldRun is the execution whose run a stage holds, from its latest
+// execution: that execution, or the one it rolled back to when it is a
+// rollback; empty when the stage never ran.
+func heldRun(ctx context.Context, conn *client.Conn, name string, latest *types.StageExecution) (string, error) {
+	if latest == nil {
+		return "", nil
+	}
+	id := str(latest.PipelineExecutionId)
+	if latest.Type != types.ExecutionTypeRollback {
+		return id, nil
+	}
+	got, err := conn.API.GetPipelineExecution(ctx, &codepipeline.GetPipelineExecutionInput{PipelineName: aws.String(name), PipelineExecutionId: aws.String(id)})
+	if err != nil {
+		return "", failed(conn, err, client.Target{Pipeline: name, Execution: id})
+	}
+	if rb := got.PipelineExecution.RollbackMetadata; rb != nil {
+		return str(rb.RollbackTargetPipelineExecutionId), nil
+	}
+	return id, nil
+}
+
 // rollbackTarget is the execution a rollback of stage defaults to: the
 // newest standard execution of the pipeline's current version that
 // succeeded in the stage, other than the one whose run the stage holds: its
@@ -81,28 +103,13 @@ func rollbackTarget(ctx context.Context, conn *client.Conn, name, stage string) 
 	if err != nil {
 		return "", failed(conn, err, client.Target{Pipeline: name})
 	}
-	current, found := "", false
-	for _, s := range st.StageStates {
-		if str(s.StageName) == stage {
-			found = true
-			if s.LatestExecution != nil {
-				current = str(s.LatestExecution.PipelineExecutionId)
-				if s.LatestExecution.Type == types.ExecutionTypeRollback {
-					// The stage's latest run is a rollback's: it holds the
-					// run of the execution rolled back to.
-					got, err := conn.API.GetPipelineExecution(ctx, &codepipeline.GetPipelineExecutionInput{PipelineName: aws.String(name), PipelineExecutionId: aws.String(current)})
-					if err != nil {
-						return "", failed(conn, err, client.Target{Pipeline: name, Execution: current})
-					}
-					if rb := got.PipelineExecution.RollbackMetadata; rb != nil {
-						current = str(rb.RollbackTargetPipelineExecutionId)
-					}
-				}
-			}
-		}
-	}
-	if !found {
+	i := slices.IndexFunc(st.StageStates, func(s types.StageState) bool { return str(s.StageName) == stage })
+	if i < 0 {
 		return "", &exitError{code: 1, err: fmt.Errorf("pipeline '%s' has no stage '%s'", name, stage)}
+	}
+	current, err := heldRun(ctx, conn, name, st.StageStates[i].LatestExecution)
+	if err != nil {
+		return "", err
 	}
 	none := nothingTo("roll back to: no execution of the current version of pipeline '%s' succeeded in stage '%s' before its latest run", name, stage)
 	pages := codepipeline.NewListPipelineExecutionsPaginator(conn.API, &codepipeline.ListPipelineExecutionsInput{
